@@ -1,0 +1,1 @@
+"""derive: check the derivations in course notes."""

@@ -1,0 +1,5 @@
+"""`python -m derive`."""
+
+from derive.cli import console_main
+
+console_main()

@@ -1,0 +1,54 @@
+"""Numeric engines behind one small interface; each engine lives in one module."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from derive.errors import EngineUnavailable
+
+Array = Any
+
+
+class Engine(Protocol):
+    """What the numeric evaluator needs from an autodiff library, float64 throughout."""
+
+    name: str  # "torch", "jax"
+    label: str  # "PyTorch", "JAX"
+
+    def constant(self, value: float) -> Array:
+        """A float64 scalar."""
+
+    def vector(self, values: list[float]) -> Array:
+        """A float64 vector (one entry per sample point)."""
+
+    def function(self, name: str) -> Callable[..., Array]:
+        """The built-in function `name` (exp, log, sigmoid, max, …), elementwise."""
+
+    def derivative(self, f: Callable[[Array], Array], at: Array) -> Array:
+        """Elementwise d f(u)/du at `u = at`, by the library's own autodiff, differentiable."""
+
+    def to_list(self, values: Array) -> list[float]:
+        """Plain floats, one per sample point."""
+
+
+ENGINES: dict[str, str] = {
+    "torch": "derive.engines.torch_engine:TorchEngine",
+    "jax": "derive.engines.jax_engine:JaxEngine",
+}
+DEFAULT_ENGINES = ("torch", "jax")
+
+
+def load_engine(name: str) -> Engine:
+    """Import and start the engine `name`; EngineUnavailable if it cannot be used."""
+    if name not in ENGINES:
+        raise EngineUnavailable(f"unknown engine `{name}` (known: {', '.join(ENGINES)})")
+    module_name, class_name = ENGINES[name].split(":")
+    try:
+        module = importlib.import_module(module_name)
+        return getattr(module, class_name)()
+    except ImportError as exc:
+        raise EngineUnavailable(
+            f"the {name} engine cannot be loaded ({exc}); install it, or choose engines "
+            f"with --engines") from None

@@ -1,0 +1,111 @@
+"""Evaluate a derivation's steps with a numeric engine, derivatives by that engine's autodiff."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from derive import ast
+from derive.engines import Array, Engine
+from derive.model import Derivation, Step
+
+
+@dataclass(frozen=True)
+class SideValues:
+    """Both sides of every step at every point, as one engine computes them."""
+
+    engine: str
+    lhs: tuple[tuple[float, ...], ...]  # [step][point]
+    rhs: tuple[tuple[float, ...], ...]
+
+
+class Evaluator:
+    """Evaluates expressions of one derivation on a batch of points with one engine."""
+
+    def __init__(self, engine: Engine, derivation: Derivation) -> None:
+        self.engine = engine
+        self.d = derivation
+
+    def environment(self, points: list[dict[str, Fraction]]) -> dict[str, Array]:
+        """Inputs at the points, then every node computed forward in definition order."""
+        env = {name: self.engine.vector([float(p[name]) for p in points])
+               for name in self.d.inputs}
+        for node in self.d.nodes:
+            env[node.name] = self.value(node.expr, env)
+        return env
+
+    def value(self, expr: ast.Expr, env: dict[str, Array],
+              params: dict[str, Array] | None = None) -> Array:
+        """`expr` evaluated in `env` (inputs and node values)."""
+        params = params or {}
+        e = self.engine
+        match expr:
+            case ast.Number(value=v):
+                return e.constant(float(v))
+            case ast.Name(id=name):
+                if name in params:
+                    return params[name]
+                if name in self.d.constants:
+                    return e.constant(3.141592653589793 if name in ("pi", "π")
+                                      else 2.718281828459045)
+                return env[name]
+            case ast.Neg(operand=o):
+                return -self.value(o, env, params)
+            case ast.BinOp(op=op, left=left, right=right):
+                a, b = self.value(left, env, params), self.value(right, env, params)
+                return _binary(op, a, b)
+            case ast.Call(func=func, args=args):
+                values = [self.value(a, env, params) for a in args]
+                if func in self.d.function_map:
+                    fn = self.d.function_map[func]
+                    return self.value(fn.expr, env, dict(zip(fn.params, values, strict=True)))
+                return e.function(func)(*values)
+            case ast.Derivative(expr=inner, wrt=wrt):
+                return self._derivative(inner, wrt, env, params)
+        raise TypeError(f"cannot evaluate {type(expr).__name__}")
+
+    def _derivative(self, inner: ast.Expr, wrt: tuple[str, ...], env: dict[str, Array],
+                    params: dict[str, Array]) -> Array:
+        """d(inner)/d(wrt[0]) d(wrt[1])…: the variable is nudged and its downstream nodes follow."""
+        name, rest = wrt[-1], wrt[:-1]
+        wanted = set(self.d.downstream(name)) & self.d.needed_nodes(inner)
+        follow = [n for n in self.d.nodes if n.name in wanted]
+
+        def nudged(u: Array) -> Array:
+            moved = dict(env)
+            moved[name] = u
+            for node in follow:
+                moved[node.name] = self.value(node.expr, moved)
+            if rest:
+                return self._derivative(inner, rest, moved, params)
+            return self.value(inner, moved, params)
+
+        return self.engine.derivative(nudged, env[name])
+
+    def steps(self, steps: tuple[Step, ...], points: list[dict[str, Fraction]]) -> SideValues:
+        """Both sides of each step at each point."""
+        env = self.environment(points)
+        count = len(points)
+        lhs, rhs = [], []
+        for step in steps:
+            lhs.append(self._broadcast(self.value(step.lhs, env), count))
+            rhs.append(self._broadcast(self.value(step.rhs, env), count))
+        return SideValues(self.engine.name, tuple(lhs), tuple(rhs))
+
+    def _broadcast(self, values: Array, count: int) -> tuple[float, ...]:
+        flat = self.engine.to_list(values)
+        return tuple(flat * count) if len(flat) == 1 and count != 1 else tuple(flat)
+
+
+def _binary(op: str, a: Array, b: Array) -> Array:
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op in ("*", "⊙"):
+        return a * b
+    if op == "/":
+        return a / b
+    if op == "^":
+        return a ** b
+    raise ValueError(op)

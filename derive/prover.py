@@ -1,0 +1,301 @@
+"""SymPy's view of each step: refute at exact points, prove cheaply first, all under budget."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import sympy
+
+from derive import ast
+from derive.budget import BudgetExceeded, Deadline, time_limit
+from derive.model import Derivation, Step
+from derive.pretty import notes, number
+from derive.results import GraphEdge
+from derive.symbolic import SympyModel
+
+PRECISION = 30  # digits for evaluation at sample points
+AT_PRECISION = 50  # digits for the worked point
+REFUTE_POINTS = 8  # sample points SymPy evaluates each step at
+MAX_EXACT_EXPONENT = 4096  # larger integer powers are evaluated in floating point only
+DECIMAL_DIGITS_EXACT = 15  # from this many significant digits, `≈` uses the tolerance
+
+
+@dataclass(frozen=True)
+class SymbolicOptions:
+    """Budgets and tolerances of the symbolic checks."""
+
+    step_budget: float = 4.0
+    rtol: float = 1e-9
+    atol: float = 1e-12
+
+
+@dataclass(frozen=True)
+class SymbolicStep:
+    """What SymPy found for one step."""
+
+    status: str  # "proved", "refuted", "unknown", "error", "approximate"
+    reason: str
+    at_point: str | None = None  # "equal", "unequal", "undefined" or None (no worked point)
+    at_lhs: float | None = None
+    at_rhs: float | None = None
+    values: tuple[tuple[int, float, float], ...] = ()  # (candidate index, L, R)
+    refuted_at: int | None = None  # candidate index of a counterexample
+    actual: str | None = None
+    lhs_latex: str = ""
+    rhs_latex: str = ""
+
+
+@dataclass(frozen=True)
+class SymbolicBlock:
+    """SymPy's findings for every step of a derivation, and its graph's local gradients."""
+
+    steps: tuple[SymbolicStep, ...]
+    edges: tuple[GraphEdge, ...]
+
+
+def check_symbolic(derivation: Derivation, instance: Derivation,
+                   points: list[dict[str, Fraction]],
+                   options: SymbolicOptions = SymbolicOptions()) -> SymbolicBlock:
+    """Check every step of `derivation` symbolically (`instance` has abstract functions made
+    concrete, for evaluation at `points`)."""
+    model = SympyModel(derivation)
+    concrete = SympyModel(instance) if instance is not derivation else model
+    steps = tuple(_check_step(model, concrete, step, points, options)
+                  for step in derivation.steps)
+    return SymbolicBlock(steps, graph_edges(model))
+
+
+def graph_edges(model: SympyModel) -> tuple[GraphEdge, ...]:
+    """Each edge source → node of the graph with its local gradient ∂node/∂source."""
+    edges = []
+    for node in model.d.nodes:
+        for source in sorted(model.d.direct_dependencies[node.name],
+                             key=lambda n: _order(model.d, n)):
+            try:
+                with time_limit(0.5):
+                    gradient = notes(model.local_gradient(node.name, source))
+            except (BudgetExceeded, ValueError, TypeError):
+                gradient = "…"
+            edges.append(GraphEdge(source, node.name, f"∂{node.name}/∂{source} = {gradient}"))
+    return tuple(edges)
+
+
+def _order(d: Derivation, name: str) -> int:
+    names = list(d.inputs) + [n.name for n in d.nodes]
+    return names.index(name) if name in names else len(names)
+
+
+def _check_step(model: SympyModel, concrete: SympyModel, step: Step,
+                points: list[dict[str, Fraction]], options: SymbolicOptions) -> SymbolicStep:
+    deadline = Deadline(options.step_budget)
+    try:
+        with time_limit(deadline.left()):
+            lhs, rhs = model.full(step.lhs), model.full(step.rhs)
+            latex = (_latex(model.graph(step.lhs)), _latex(model.graph(step.rhs)))
+            lhs_c = concrete.full(step.lhs) if concrete is not model else lhs
+            rhs_c = concrete.full(step.rhs) if concrete is not model else rhs
+    except BudgetExceeded:
+        return SymbolicStep("unknown", "SymPy ran out of time building the step")
+    for side, text in ((lhs, step.lhs_text), (rhs, step.rhs_text)):
+        if side.has(sympy.zoo, sympy.nan):
+            return SymbolicStep("error", f"`{text}` is undefined (a division by zero or "
+                                f"log(0))", lhs_latex=latex[0], rhs_latex=latex[1])
+    at = _at_point(concrete, lhs_c, rhs_c, step, options, deadline)
+    base = {"lhs_latex": latex[0], "rhs_latex": latex[1], **at}
+    if step.approximate:
+        return SymbolicStep("approximate", "", **base)
+    values, refuted_at = _evaluate(lhs_c, rhs_c, concrete, points, deadline)
+    actual = _actual(model, step, lhs)
+    if refuted_at is not None:
+        return SymbolicStep("refuted", f"SymPy finds the sides differ at an exact point",
+                            values=values, refuted_at=refuted_at, actual=actual, **base)
+    status, reason = _prove(lhs - rhs, deadline)
+    return SymbolicStep(status, reason, values=values, actual=actual, **base)
+
+
+def _latex(expr: sympy.Expr) -> str:
+    try:
+        with time_limit(0.5):
+            return sympy.latex(expr)
+    except BudgetExceeded:
+        return ""
+
+
+def _actual(model: SympyModel, step: Step, lhs_full: sympy.Expr) -> str | None:
+    """What the left side equals, in graph form (`2·s`) when that reads better."""
+    try:
+        with time_limit(0.5):
+            graph = model.graph(step.lhs)
+            text = notes(graph)
+            if len(text) > 120:
+                text = notes(lhs_full)
+            return text if len(text) <= 200 else None
+    except BudgetExceeded:
+        return None
+
+
+def _too_big(expr: sympy.Expr) -> bool:
+    """Whether exact substitution could build a giant number (a huge integer power)."""
+    for sub in sympy.preorder_traversal(expr):
+        if isinstance(sub, sympy.Pow) and sub.exp.is_Number and abs(sub.exp) > MAX_EXACT_EXPONENT:
+            return True
+    return False
+
+
+def _float(value: sympy.Expr) -> float | None:
+    """A real finite float, or None where the value is undefined or not real."""
+    if value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+        return None
+    re, im = value.as_real_imag()
+    try:
+        if abs(complex(im)) > 1e-25 * max(1.0, abs(complex(re))):
+            return None
+        result = float(re)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return result if result == result and abs(result) != float("inf") else None
+
+
+def _evalf(expr: sympy.Expr, point: dict[sympy.Symbol, sympy.Expr], digits: int) -> sympy.Expr:
+    value = expr.evalf(digits, subs=point)
+    return value
+
+
+def _evaluate(lhs: sympy.Expr, rhs: sympy.Expr, model: SympyModel,
+              points: list[dict[str, Fraction]], deadline: Deadline,
+              ) -> tuple[tuple[tuple[int, float, float], ...], int | None]:
+    """Both sides at up to REFUTE_POINTS sample points; the first point where they differ."""
+    values = []
+    refuted_at = None
+    for index, point in enumerate(points):
+        if len(values) >= REFUTE_POINTS:
+            break
+        subs = {model.symbols[k]: sympy.Rational(v.numerator, v.denominator)
+                for k, v in point.items() if k in model.symbols}
+        try:
+            with time_limit(min(deadline.left(), 1.0)):
+                lv, rv = _evalf(lhs, subs, PRECISION), _evalf(rhs, subs, PRECISION)
+        except BudgetExceeded:
+            break
+        except (ValueError, TypeError, ZeroDivisionError, OverflowError):
+            continue
+        lf, rf = _float(lv), _float(rv)
+        if lf is None or rf is None:
+            continue
+        values.append((index, lf, rf))
+        try:
+            difference = abs(sympy.N(lv - rv, PRECISION))
+            scale = max(1, abs(lv), abs(rv))
+            if refuted_at is None and difference > sympy.Float("1e-20") * scale:
+                refuted_at = index
+        except (TypeError, ValueError):
+            continue
+    return tuple(values), refuted_at
+
+
+def _prove(difference: sympy.Expr, deadline: Deadline) -> tuple[str, str]:
+    """Try cheap exact normal forms first, then simplify, within the deadline."""
+    if difference == 0:
+        return "proved", "both sides are the same expression once nodes are substituted"
+    methods = (
+        ("the rational normal form", lambda e: sympy.cancel(sympy.together(e))),
+        ("the exponential form", lambda e: sympy.cancel(sympy.together(
+            e.rewrite(sympy.exp)))),
+        ("simplify", sympy.simplify),
+        ("expansion", lambda e: sympy.expand(e.doit())),
+    )
+    for name, method in methods:
+        if deadline.left() <= 0:
+            break
+        try:
+            with time_limit(deadline.left()):
+                if method(difference) == 0:
+                    return "proved", f"SymPy proves it by {name}"
+        except BudgetExceeded:
+            return "unknown", "SymPy could not decide it within its time budget"
+        except (ValueError, TypeError, NotImplementedError, AttributeError,
+                RecursionError, sympy.PolynomialError):
+            continue
+    if deadline.left() <= 0:
+        return "unknown", "SymPy could not decide it within its time budget"
+    return "unknown", "SymPy could neither prove nor refute it"
+
+
+def _at_point(model: SympyModel, lhs: sympy.Expr, rhs: sympy.Expr, step: Step,
+              options: SymbolicOptions, deadline: Deadline) -> dict:
+    """Compare both sides exactly at the worked point (or by the rounding rule for `≈`)."""
+    if not model.d.at:
+        return {}
+    point = model.point()
+    free = (lhs.free_symbols | rhs.free_symbols) - set(point)
+    if free & set(model.symbols.values()):
+        return {}
+    try:
+        with time_limit(max(0.05, min(deadline.left(), 2.0))):
+            lv, rv = _evalf(lhs, point, AT_PRECISION), _evalf(rhs, point, AT_PRECISION)
+            lf, rf = _float(lv), _float(rv)
+            if lf is None or rf is None:
+                return {"at_point": "undefined", "at_lhs": lf, "at_rhs": rf}
+            if step.approximate:
+                equal = _approximately(step, lv, rv, options)
+            else:
+                equal = _exactly_equal(lhs, rhs, point, lv, rv)
+    except BudgetExceeded:
+        return {}
+    return {"at_point": "equal" if equal else "unequal", "at_lhs": lf, "at_rhs": rf}
+
+
+def _exactly_equal(lhs, rhs, point, lv, rv) -> bool:
+    scale = max(1, abs(lv), abs(rv))
+    if abs(sympy.N(lv - rv, AT_PRECISION)) > sympy.Float("1e-40") * scale:
+        return False
+    if _too_big(lhs) or _too_big(rhs):
+        return True  # equal to 40 digits; exact arithmetic would build a giant number
+    difference = sympy.nsimplify(0) + (lhs.subs(point) - rhs.subs(point))
+    if difference == 0:
+        return True
+    simplified = sympy.simplify(difference)
+    if simplified == 0:
+        return True
+    return True  # equal to 40 significant digits and not disproved: treated as equal
+
+
+def decimal_side(expr: ast.Expr) -> tuple[Fraction, Fraction] | None:
+    """For a side written as a decimal number, its value and half a unit in its last place."""
+    sign = 1
+    while isinstance(expr, ast.Neg):
+        sign, expr = -sign, expr.operand
+    if not isinstance(expr, ast.Number) or "." not in expr.text:
+        return None
+    digits = expr.text.replace(".", "").lstrip("0")
+    if len(digits) >= DECIMAL_DIGITS_EXACT:
+        return None
+    places = len(expr.text.split(".")[1])
+    return sign * expr.value, Fraction(1, 2 * 10 ** places)
+
+
+def _approximately(step: Step, lv, rv, options: SymbolicOptions) -> bool:
+    """The `≈` rule: a decimal stands for what rounds to it; otherwise the tolerance."""
+    return approximately_equal(step, float(lv), float(rv), options.rtol, options.atol,
+                               exact=(sympy.Rational(str(lv)), sympy.Rational(str(rv))))
+
+
+def approximately_equal(step: Step, lhs: float, rhs: float, rtol: float, atol: float,
+                        exact: tuple | None = None) -> bool:
+    """Whether `lhs ≈ rhs` holds by the rounding rule (decimal side) or the tolerance."""
+    for side, other, other_exact in ((step.rhs, lhs, exact[0] if exact else None),
+                                     (step.lhs, rhs, exact[1] if exact else None)):
+        decimal = decimal_side(side)
+        if decimal is not None:
+            value, half = decimal
+            x = Fraction(str(other_exact)) if other_exact is not None else Fraction(other)
+            if value >= 0:
+                return value - half <= x < value + half
+            return value - half < x <= value + half
+    return abs(lhs - rhs) <= atol + rtol * max(abs(lhs), abs(rhs))
+
+
+def format_value(value: float | None) -> str:
+    """A value for messages; `undefined` for None."""
+    return "undefined" if value is None else number(value)

@@ -1,0 +1,277 @@
+"""Combine SymPy's findings and each engine's values into one verdict per step."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+from derive.model import Derivation, Step
+from derive.numeric import SideValues
+from derive.pretty import number
+from derive.prover import SymbolicStep, approximately_equal, format_value
+from derive.results import Counterexample, EngineStats, EngineValues, StepResult, Verdict
+
+ENGINE_LABELS = {"sympy": "SymPy", "torch": "PyTorch", "jax": "JAX"}
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """`|L - R| <= atol + rtol·max(|L|, |R|)`."""
+
+    rtol: float = 1e-9
+    atol: float = 1e-12
+
+    def close(self, a: float, b: float) -> bool:
+        """Whether two finite values agree."""
+        return abs(a - b) <= self.atol + self.rtol * max(abs(a), abs(b))
+
+
+@dataclass(frozen=True)
+class PointSet:
+    """The points every engine evaluated: the worked point (if any) first, then candidates."""
+
+    worked: dict[str, Fraction] | None
+    candidates: list[dict[str, Fraction]]
+
+    def all(self) -> list[dict[str, Fraction]]:
+        """Worked point first (if any), then the candidates."""
+        return ([self.worked] if self.worked is not None else []) + self.candidates
+
+    @property
+    def offset(self) -> int:
+        """Index of the first candidate among `all()`."""
+        return 1 if self.worked is not None else 0
+
+
+def _finite(*values: float) -> bool:
+    return all(math.isfinite(v) for v in values)
+
+
+def _names(engines: list[str]) -> str:
+    labels = [ENGINE_LABELS.get(e, e) for e in engines]
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+class StepJudge:
+    """Decides the verdict of one step from every engine's evidence."""
+
+    def __init__(self, derivation: Derivation, step: Step, sym: SymbolicStep,
+                 numeric: list[SideValues], points: PointSet, tolerance: Tolerance,
+                 samples: int, worked_text: str) -> None:
+        self.d = derivation
+        self.step = step
+        self.sym = sym
+        self.numeric = numeric
+        self.points = points
+        self.tol = tolerance
+        self.samples = samples
+        self.worked_text = worked_text
+        i = step.index - 1
+        self.lhs = {v.engine: v.lhs[i] for v in numeric}
+        self.rhs = {v.engine: v.rhs[i] for v in numeric}
+        self.engines = [v.engine for v in numeric]
+        self.valid = self._valid_points()
+
+    def _valid_points(self) -> list[int]:
+        """Candidate indices (into all()) where every engine has both sides finite."""
+        found = []
+        for j in range(self.points.offset, self.points.offset + len(self.points.candidates)):
+            if all(_finite(self.lhs[e][j], self.rhs[e][j]) for e in self.engines):
+                found.append(j)
+                if len(found) >= self.samples:
+                    break
+        return found
+
+    # --- evidence ------------------------------------------------------------------------------
+
+    def identity(self, engine: str) -> bool:
+        """Whether `engine` finds L = R at every valid sample point."""
+        return all(self.tol.close(self.lhs[engine][j], self.rhs[engine][j]) for j in self.valid)
+
+    def mismatch(self, engine: str) -> int | None:
+        """The first valid point where `engine` finds L ≠ R."""
+        return next((j for j in self.valid
+                     if not self.tol.close(self.lhs[engine][j], self.rhs[engine][j])), None)
+
+    def at_worked(self, engine: str) -> bool | None:
+        """Whether `engine` finds L = R (or ≈) at the worked point; None if undefined there."""
+        if self.points.worked is None:
+            return None
+        lv, rv = self.lhs[engine][0], self.rhs[engine][0]
+        if not _finite(lv, rv):
+            return None
+        if self.step.approximate:
+            return approximately_equal(self.step, lv, rv, self.tol.rtol, self.tol.atol)
+        return self.tol.close(lv, rv)
+
+    def cross_check(self) -> str | None:
+        """Where two engines compute different values for the same side, say so."""
+        for side, table in (("left", self.lhs), ("right", self.rhs)):
+            for j in ([0] if self.points.worked is not None else []) + self.valid:
+                first = self.engines[0]
+                for other in self.engines[1:]:
+                    a, b = table[first][j], table[other][j]
+                    if _finite(a, b) and not self.tol.close(a, b):
+                        return (f"{ENGINE_LABELS[first]} and {ENGINE_LABELS[other]} compute "
+                                f"different values of the {side} side at "
+                                f"{self._point_text(j)}: {number(a)} and {number(b)}")
+        offset = self.points.offset
+        for index, lv, rv in self.sym.values:
+            j = index + offset
+            for e in self.engines:
+                for side, mine, theirs in (("left", lv, self.lhs[e][j]),
+                                           ("right", rv, self.rhs[e][j])):
+                    if _finite(theirs) and not self.tol.close(mine, theirs):
+                        return (f"SymPy and {ENGINE_LABELS[e]} compute different values of "
+                                f"the {side} side at {self._point_text(j)}: {number(mine)} "
+                                f"and {number(theirs)}")
+        return None
+
+    def _point_text(self, j: int) -> str:
+        if self.points.worked is not None and j == 0:
+            return f"the worked point ({self.worked_text})"
+        point = self.points.all()[j]
+        return ", ".join(f"{k} = {number(float(v))}" for k, v in point.items())
+
+    # --- the verdict ---------------------------------------------------------------------------
+
+    def result(self) -> StepResult:
+        verdict, detail, example = self._decide()
+        return StepResult(
+            index=self.step.index, line=self.step.line, lhs=self.step.lhs_text,
+            rhs=self.step.rhs_text, verdict=verdict, detail=detail,
+            approximate=self.step.approximate, lhs_latex=self.sym.lhs_latex,
+            rhs_latex=self.sym.rhs_latex, engines=self._stats(),
+            counterexample=self._counterexample(example) if example is not None else None,
+        )
+
+    def _decide(self) -> tuple[Verdict, str, int | None]:
+        sym, names = self.sym, _names(self.engines)
+        if sym.status == "error":
+            return Verdict.ERROR, sym.reason, None
+        worked = [self.at_worked(e) for e in self.engines]
+        if self.step.approximate:
+            return self._approximate(worked)
+        cross = self.cross_check()
+        if cross is not None:
+            return Verdict.DISAGREE, cross, None
+        if not self.valid:
+            return (Verdict.ERROR, "no valid sample point: at every point drawn a side is "
+                    "undefined or not real (check `assume:`)", None)
+        identity = [self.identity(e) for e in self.engines]
+        n = len(self.valid) + (1 if self.points.worked is not None else 0)
+        if sym.status == "proved":
+            if all(identity):
+                return Verdict.HOLDS, f"{sym.reason}; {names} agree at {n} points", None
+            bad = self.engines[identity.index(False)]
+            j = self.mismatch(bad)
+            return (Verdict.DISAGREE, f"{sym.reason}, but {ENGINE_LABELS[bad]} finds the sides "
+                    f"differ at {self._point_text(j)}", j)
+        if sym.at_point == "undefined" or (self.points.worked is not None and None in worked
+                                           and sym.at_point is not None):
+            return (Verdict.ERROR, f"a side is undefined at the worked point "
+                    f"({self.worked_text}): {self.step.lhs_text} = "
+                    f"{format_value(sym.at_lhs)}, {self.step.rhs_text} = "
+                    f"{format_value(sym.at_rhs)}", None)
+        if sym.at_point == "equal":
+            if all(worked):
+                return (Verdict.HOLDS_AT_POINT, f"not an identity, but at the worked point "
+                        f"({self.worked_text}) both sides are {format_value(sym.at_lhs)}; "
+                        f"{names} agree there", None)
+            bad = self.engines[worked.index(False)]
+            return (Verdict.DISAGREE, f"SymPy finds both sides equal at the worked point, but "
+                    f"{ENGINE_LABELS[bad]} does not", 0)
+        mismatches = [self.mismatch(e) for e in self.engines]
+        if sym.status == "refuted" or (sym.status == "unknown" and all(
+                m is not None for m in mismatches)):
+            if all(not i for i in identity) or sym.at_point == "unequal":
+                return Verdict.WRONG, self._wrong_detail(), self._example_point(mismatches)
+            good = self.engines[identity.index(True)]
+            return (Verdict.DISAGREE, f"SymPy finds the sides differ, but "
+                    f"{ENGINE_LABELS[good]} finds them equal at every sample point",
+                    self._example_point(mismatches))
+        if all(identity):
+            return (Verdict.UNPROVEN, f"{sym.reason}; {names} agree at {n} points",
+                    None)
+        bad = self.engines[identity.index(False)]
+        return (Verdict.DISAGREE, f"{ENGINE_LABELS[bad]} finds the sides differ, but the "
+                "other engines do not", self.mismatch(bad))
+
+    def _approximate(self, worked: list[bool | None]) -> tuple[Verdict, str, int | None]:
+        sym = self.sym
+        if sym.at_point is None:
+            return (Verdict.ERROR, "an approximate step needs the worked point to give a value "
+                    "to every input it uses", None)
+        if sym.at_point == "undefined" or None in worked:
+            return (Verdict.ERROR, f"a side is undefined at the worked point "
+                    f"({self.worked_text})", None)
+        value = format_value(sym.at_lhs)
+        if sym.at_point == "equal" and all(worked):
+            return (Verdict.HOLDS_AT_POINT, f"at the worked point ({self.worked_text}) "
+                    f"{self.step.lhs_text} = {value} ≈ {self.step.rhs_text}", None)
+        if sym.at_point == "unequal" and not any(worked):
+            return (Verdict.WRONG, f"at the worked point ({self.worked_text}) "
+                    f"{self.step.lhs_text} = {value}, which is not ≈ {self.step.rhs_text}"
+                    f" ({format_value(sym.at_rhs)})", 0)
+        return (Verdict.DISAGREE, "SymPy and the numeric engines do not agree on whether the "
+                "rounded value matches", 0)
+
+    def _wrong_detail(self) -> str:
+        sym, step = self.sym, self.step
+        if sym.at_point == "unequal":
+            return (f"at the worked point ({self.worked_text}) {step.lhs_text} = "
+                    f"{format_value(sym.at_lhs)}, not {format_value(sym.at_rhs)}")
+        if sym.actual and sym.actual.replace(" ", "") != step.lhs_text.replace(" ", ""):
+            return f"{step.lhs_text} is {sym.actual}, not {step.rhs_text}"
+        return f"{step.lhs_text} is not {step.rhs_text}"
+
+    def _example_point(self, mismatches: list[int | None]) -> int | None:
+        if self.sym.at_point == "unequal":
+            return 0
+        if self.sym.refuted_at is not None:
+            j = self.sym.refuted_at + self.points.offset
+            if all(_finite(self.lhs[e][j], self.rhs[e][j]) for e in self.engines):
+                return j
+        return next((m for m in mismatches if m is not None), None)
+
+    def _counterexample(self, j: int) -> Counterexample:
+        point = self.points.all()[j]
+        if self.points.worked is not None and j == 0:
+            shown = tuple((k, number(float(v))) for k, v in point.items())
+        else:
+            shown = tuple((k, number(float(v))) for k, v in point.items())
+        values = []
+        sym_value = self._sympy_at(j)
+        if sym_value is not None:
+            values.append(EngineValues("sympy", *sym_value))
+        for e in self.engines:
+            values.append(EngineValues(e, number(self.lhs[e][j]), number(self.rhs[e][j])))
+        return Counterexample(shown, tuple(values), self.sym.actual)
+
+    def _sympy_at(self, j: int) -> tuple[str, str] | None:
+        if self.points.worked is not None and j == 0:
+            if self.sym.at_lhs is None:
+                return None
+            return format_value(self.sym.at_lhs), format_value(self.sym.at_rhs)
+        for index, lv, rv in self.sym.values:
+            if index + self.points.offset == j:
+                return number(lv), number(rv)
+        return None
+
+    def _stats(self) -> tuple[EngineStats, ...]:
+        indices = ([0] if self.points.worked is not None and not self.step.approximate
+                   else []) + ([] if self.step.approximate else self.valid)
+        if self.step.approximate and self.points.worked is not None:
+            indices = [0]
+        stats = [EngineStats("sympy", len(self.sym.values) + (self.sym.at_lhs is not None),
+                             _deviation([(lv, rv) for _i, lv, rv in self.sym.values]))]
+        for e in self.engines:
+            pairs = [(self.lhs[e][j], self.rhs[e][j]) for j in indices
+                     if _finite(self.lhs[e][j], self.rhs[e][j])]
+            stats.append(EngineStats(e, len(pairs), _deviation(pairs)))
+        return tuple(stats)
+
+
+def _deviation(pairs: list[tuple[float, float]]) -> float | None:
+    return max((abs(a - b) for a, b in pairs), default=None)
