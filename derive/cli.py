@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     missing = [p for p in paths if not os.path.exists(p)]
     if missing:
         raise UsageError(f"no such file or directory: {missing[0]}")
-    progress = _progress() if sys.stderr.isatty() and args.command == "check" else None
+    progress = _progress() if sys.stderr.isatty() else None
     result = check_files(paths, options_from(args), progress)
     if args.command == "report":
         from derive.report import write_reports
@@ -123,8 +123,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _progress():
-    def show(title: str) -> None:
-        sys.stderr.write(f"\rderive: checking {title[:60]:<60}")
+    def show(done: int, total: int, title: str) -> None:
+        end = "\n" if done == total else ""
+        sys.stderr.write(f"\rderive: [{done}/{total}] {title[:60]:<60}{end}")
         sys.stderr.flush()
     return show
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -251,7 +252,7 @@ class _BlockBuilder:
             text = line[expr.meta.start_pos:expr.meta.end_pos].strip() if isinstance(
                 expr, Tree) else str(expr)
             sides.append((_to_ast(expr, number), text))
-        for relation, (lhs, rhs) in zip(relations, zip(sides, sides[1:], strict=False),
+        for relation, (lhs, rhs) in zip(relations, itertools.pairwise(sides),
                                         strict=True):
             self.steps.append(StepSyntax(
                 index=len(self.steps) + 1, line=number, lhs=lhs[0], rhs=rhs[0],
@@ -386,7 +387,7 @@ class _ToAst(Transformer):
     def call(self, meta, children):
         return ast.Call(str(children[0]), tuple(children[1:]), pos=self._p(meta))
 
-    def _bin(op):  # noqa: N805 - a factory used in the class body
+    def _bin(op):
         def method(self, meta, children):
             left, right = children[0], children[-1]
             return ast.BinOp(op, left, right, pos=self._p(meta))

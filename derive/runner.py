@@ -1,28 +1,32 @@
-"""Run the checks: find blocks, resolve them, SymPy first, then the numeric engines."""
+"""Run the checks: find blocks, resolve them, SymPy in workers, then the numeric engines."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
+from derive.cache import VerdictCache, block_key
 from derive.engines import DEFAULT_ENGINES, Engine, load_engine
 from derive.errors import BlockError, SourceError
 from derive.instances import instantiate
 from derive.model import Derivation, resolve
-from derive.numeric import Evaluator
+from derive.numeric import Evaluator, SideValues
 from derive.parser import HEADER, parse_block
-from derive.pretty import number
+from derive.pretty import notes
 from derive.prover import SymbolicBlock, SymbolicOptions, SymbolicStep, check_symbolic
-from derive.results import DerivationResult, RunResult, StepResult, Verdict
+from derive.results import DerivationResult, Graph, RunResult, StepResult, Verdict
 from derive.sampling import candidates
 from derive.sources import BlockText, SourceFile, expand_paths, read_source
-from derive.verdicts import PointSet, StepJudge, Tolerance
+from derive.symbolic import SympyModel
+from derive.verdicts import ENGINE_LABELS, PointSet, StepJudge, Tolerance
 
 CANDIDATE_FACTOR = 3  # candidates drawn per sample wanted, so undefined points can be redrawn
+HARD_LIMIT_MARGIN = 10.0  # seconds a worker may overrun its budget before it is killed
 
 
 @dataclass(frozen=True)
@@ -41,8 +45,13 @@ class Options:
 
     def key(self) -> str:
         """What in these options changes verdicts (for the cache)."""
-        return (f"samples={self.samples};seed={self.seed};rtol={self.rtol};atol={self.atol};"
-                f"engines={','.join(self.engines)};budget={self.step_budget}")
+        return (f"samples={self.samples};seed={self.seed};rtol={self.rtol!r};"
+                f"atol={self.atol!r};engines={','.join(self.engines)};"
+                f"budget={self.step_budget!r}")
+
+    def symbolic(self) -> SymbolicOptions:
+        """The part of these options SymPy needs."""
+        return SymbolicOptions(self.step_budget, self.rtol, self.atol)
 
 
 @dataclass(frozen=True)
@@ -54,36 +63,45 @@ class Prepared:
     derivation: Derivation | None
     error: str | None
 
+    def placeholder(self) -> DerivationResult:
+        """The result's location fields, with no verdicts yet."""
+        block = self.text
+        expect = "wrong" if re.search(r"^\s*expect\s*:\s*wrong", block.text, re.M) else None
+        return DerivationResult(source=block.source, line=block.fence_line, title=self.title,
+                                cell=block.cell, expect=expect, error=self.error)
 
-def default_title(blocks: Sequence[BlockText]) -> list[str]:
+
+def default_titles(blocks: Sequence[BlockText]) -> list[str]:
     """Each block's title: its `title:` line, else the heading above it, made unique by `#N`."""
-    raw: list[str | None] = []
+    given: list[str | None] = []
     for block in blocks:
         title = None
         for line in block.text.split("\n"):
             match = HEADER.match(line)
             if match and match.group(1) == "title":
                 title = match.group(2).strip()
-        raw.append(title)
-    bases = [t if t is not None else (b.heading or "") for t, b in zip(raw, blocks, strict=True)]
+        given.append(title)
+    bases = [t if t is not None else (b.heading or "") for t, b in zip(given, blocks,
+                                                                      strict=True)]
     counts = Counter(bases)
     titles = []
-    for number_, (given, base) in enumerate(zip(raw, bases, strict=True), start=1):
-        if given is not None:
-            titles.append(given)
+    for position, (title, base) in enumerate(zip(given, bases, strict=True), start=1):
+        if title is not None:
+            titles.append(title)
         elif not base:
-            titles.append(f"#{number_}")
-        elif counts[base] > 1:
-            titles.append(f"{base} #{number_}")
+            titles.append(f"#{position}")
         else:
-            titles.append(base)
+            titles.append(f"{base} #{position}" if counts[base] > 1 else base)
     return titles
+
+
+default_title = default_titles  # the name other modules use
 
 
 def prepare(blocks: Sequence[BlockText]) -> list[Prepared]:
     """Parse and resolve each block; a bad block becomes an error, the others go on."""
     out = []
-    for block, title in zip(blocks, default_title(blocks), strict=True):
+    for block, title in zip(blocks, default_titles(blocks), strict=True):
         try:
             parsed = parse_block(block.text, first_line=block.first_line,
                                  heading=block.heading, fence_line=block.fence_line)
@@ -97,139 +115,174 @@ def prepare(blocks: Sequence[BlockText]) -> list[Prepared]:
     return out
 
 
-def points_for(d: Derivation, options: Options) -> PointSet:
-    """The worked point (exact, if every value is rational) and the sample candidates."""
-    worked = worked_values(d)
-    return PointSet(worked, candidates(d, options.samples * CANDIDATE_FACTOR, options.seed))
-
-
-def worked_values(d: Derivation) -> dict[str, Fraction] | None:
-    """The `at:` point as exact numbers where possible (pi and e as close fractions)."""
+def worked_point(d: Derivation) -> dict[str, Fraction] | None:
+    """The `at:` point as numbers (pi and e to 40 digits); inputs it leaves out get 0."""
     if not d.at:
         return None
-    from derive.symbolic import SympyModel
-
-    model = SympyModel(d)
-    values = {}
-    for name, value in model.point().items():
-        exact = value.evalf(40)
-        values[name.name] = Fraction(str(exact)) if not value.is_Rational else Fraction(
-            int(value.p), int(value.q))
-    # inputs the worked point leaves out are given the midpoint of their domain
-    for name in d.inputs:
-        values.setdefault(name, Fraction(0))
-    return values
+    values = {symbol.name: Fraction(str(value.evalf(40))) if not value.is_Rational
+              else Fraction(int(value.p), int(value.q))
+              for symbol, value in SympyModel(d).point().items()}
+    return {name: values.get(name, Fraction(0)) for name in d.inputs}
 
 
-def worked_text(d: Derivation) -> str:
-    """`x = 1, y = 2, w = 1` as the block writes its worked point."""
-    from derive.pretty import notes
-    from derive.symbolic import SympyModel
-
-    model = SympyModel(d)
-    return ", ".join(f"{k} = {notes(model.graph(v))}" for k, v in d.at)
+def points_for(d: Derivation, options: Options) -> PointSet:
+    """The worked point and the random candidates, the same in every process."""
+    return PointSet(worked_point(d),
+                    candidates(d, options.samples * CANDIDATE_FACTOR, options.seed))
 
 
-def symbolic_phase(item: Prepared, options: Options) -> SymbolicBlock:
-    """SymPy's part for one block (runs in a worker process when --jobs > 1)."""
-    d = item.derivation
-    assert d is not None
-    points = points_for(d, options)
-    return check_symbolic(d, instantiate(d, options.seed), points.candidates,
-                          SymbolicOptions(options.step_budget, options.rtol, options.atol))
+def symbolic_phase(derivation: Derivation, options: Options) -> SymbolicBlock:
+    """SymPy's part for one block (runs in a worker process)."""
+    points = points_for(derivation, options)
+    return check_symbolic(derivation, instantiate(derivation, options.seed), points.candidates,
+                          options.symbolic())
+
+
+def _stopped(derivation: Derivation, reason: str) -> SymbolicBlock:
+    """What SymPy contributes when its worker had to be stopped."""
+    step = SymbolicStep("unknown", reason)
+    return SymbolicBlock(tuple(step for _ in derivation.steps), ())
 
 
 class Checker:
-    """Checks prepared blocks: SymPy first, then every numeric engine, then verdicts."""
+    """Checks prepared blocks: SymPy in workers, then every numeric engine, then verdicts."""
 
-    def __init__(self, options: Options,
-                 progress: Callable[[str], None] | None = None) -> None:
-        self.options = options
+    def __init__(self, options: Options | None = None,
+                 progress: Callable[[int, int, str], None] | None = None) -> None:
+        self.options = options or Options()
         self.progress = progress
         self._engines: list[Engine] | None = None
+        self._pool = None
+        self.cache = VerdictCache(self.options.cache_dir) if self.options.cache else None
 
     def engines(self) -> list[Engine]:
-        """The numeric engines, loaded on first use."""
+        """The numeric engines, loaded on first use (never when every verdict is cached)."""
         if self._engines is None:
             self._engines = [load_engine(name) for name in self.options.engines]
         return self._engines
 
-    def check(self, items: list[Prepared]) -> list[DerivationResult]:
-        """A result for every prepared block, in order."""
-        symbolic = [symbolic_phase(item, self.options) if item.derivation else None
-                    for item in items]
-        results = []
-        for item, sym in zip(items, symbolic, strict=True):
-            if self.progress:
-                self.progress(item.title)
-            results.append(self.finish(item, sym))
-        return results
+    def pool(self):
+        """The SymPy worker pool, started on first use."""
+        if self._pool is None:
+            from derive.pool import WorkerPool
 
-    def finish(self, item: Prepared, sym: SymbolicBlock | None) -> DerivationResult:
+            self._pool = WorkerPool(self.options.jobs)
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def check(self, items: list[Prepared]) -> list[DerivationResult]:
+        """A result for every prepared block, in input order."""
+        results: list[DerivationResult | None] = [None] * len(items)
+        pending: list[tuple[int, str | None, Future]] = []
+        for index, item in enumerate(items):
+            if item.derivation is None:
+                results[index] = item.placeholder()
+                continue
+            key = block_key(item.derivation.text, self.options.key()) if self.cache else None
+            cached = self.cache.get(key, item.placeholder()) if key else None
+            if cached is not None:
+                results[index] = cached
+                continue
+            budget = self.options.step_budget * len(item.derivation.steps) + HARD_LIMIT_MARGIN
+            future = self.pool().submit(symbolic_phase, item.derivation, self.options,
+                                        timeout=budget)
+            pending.append((index, key, future))
+        if pending:
+            self.engines()  # import torch and jax while the workers run SymPy
+        for done, (index, key, future) in enumerate(pending, start=1):
+            item = items[index]
+            assert item.derivation is not None
+            if self.progress:
+                self.progress(done, len(pending), item.title)
+            sym = self._symbolic_result(item.derivation, future)
+            result = self.finish(item, sym)
+            results[index] = result
+            if key and self.cache:
+                self.cache.put(key, result)
+        return [r for r in results if r is not None]
+
+    def _symbolic_result(self, derivation: Derivation, future: Future) -> SymbolicBlock:
+        from derive.pool import TimeoutError
+
+        try:
+            return future.result()
+        except TimeoutError:
+            return _stopped(derivation, "SymPy was stopped: the block exceeded its time budget")
+        except MemoryError:
+            return _stopped(derivation, "SymPy was stopped: it ran out of memory")
+        except Exception as exc:  # a worker that died (killed, out of memory in C code)
+            return _stopped(derivation, f"SymPy's worker failed ({type(exc).__name__})")
+
+    def finish(self, item: Prepared, sym: SymbolicBlock) -> DerivationResult:
         """Combine SymPy's findings with the engines' values into a DerivationResult."""
-        block = item.text
-        base = {"source": block.source, "line": block.fence_line, "title": item.title,
-                "cell": block.cell}
         d = item.derivation
-        if d is None or sym is None:
-            expect = "wrong" if re.search(r"^\s*expect\s*:\s*wrong", block.text, re.M) else None
-            return DerivationResult(**base, expect=expect, error=item.error)
+        assert d is not None
         points = points_for(d, self.options)
         instance = instantiate(d, self.options.seed)
-        numeric = [Evaluator(engine, instance).steps(d.steps, points.all())
-                   for engine in self.engines()]
-        tolerance = Tolerance(self.options.rtol, self.options.atol)
-        text = worked_text(d) if d.at else ""
-        steps = tuple(
-            _safe_judge(d, step, sym_step, numeric, points, tolerance, self.options, text)
-            for step, sym_step in zip(d.steps, sym.steps, strict=True)
-        )
-        from derive.results import Graph
-
+        numeric: list[SideValues] = []
+        failures: list[str] = []
+        for engine in self.engines():
+            try:
+                numeric.append(Evaluator(engine, instance).steps(d.steps, points.all()))
+            except Exception as exc:  # an engine that cannot evaluate this block
+                failures.append(f"{ENGINE_LABELS.get(engine.name, engine.name)} could not "
+                                f"evaluate the block: {type(exc).__name__}: {exc}")
+        base = item.placeholder()
+        model = SympyModel(d)
+        worked = tuple((name, notes(model.graph(value))) for name, value in d.at)
         graph = Graph(d.inputs, tuple(n.name for n in d.nodes), sym.edges)
-        worked = tuple((k, _value_text(v)) for k, v in _worked_pairs(d))
-        return DerivationResult(**base, expect=d.expect, steps=steps, worked_point=worked,
-                                graph=graph)
+        if failures:
+            steps = tuple(_engine_error(step, failures[0]) for step in d.steps)
+        else:
+            text = ", ".join(f"{k} = {v}" for k, v in worked)
+            tolerance = Tolerance(self.options.rtol, self.options.atol)
+            steps = tuple(
+                StepJudge(d, step, sym_step, numeric, points, tolerance, self.options.samples,
+                          text).result()
+                for step, sym_step in zip(d.steps, sym.steps, strict=True))
+        return DerivationResult(source=base.source, line=base.line, title=base.title,
+                                cell=base.cell, expect=d.expect, steps=steps,
+                                worked_point=worked, graph=graph)
 
 
-def _worked_pairs(d: Derivation):
-    from derive.pretty import notes
-    from derive.symbolic import SympyModel
-
-    model = SympyModel(d)
-    return [(k, notes(model.graph(v))) for k, v in d.at]
+def _engine_error(step, reason: str) -> StepResult:
+    return StepResult(index=step.index, line=step.line, lhs=step.lhs_text, rhs=step.rhs_text,
+                      verdict=Verdict.ERROR, detail=reason, approximate=step.approximate)
 
 
-def _value_text(v: str) -> str:
-    return v
-
-
-def _safe_judge(d, step, sym_step: SymbolicStep, numeric, points, tolerance, options,
-                text) -> StepResult:
-    judge = StepJudge(d, step, sym_step, numeric, points, tolerance, options.samples, text)
-    return judge.result()
-
-
-def check_files(paths: list[str], options: Options,
-                progress: Callable[[str], None] | None = None) -> RunResult:
-    """Check every block of every file below `paths`."""
+def check_files(paths: list[str], options: Options | None = None,
+                progress: Callable[[int, int, str], None] | None = None) -> RunResult:
+    """Check every block of every file below `paths`, in order."""
     checker = Checker(options, progress)
-    results: list[DerivationResult] = []
-    for entry in expand_paths(paths):
-        if isinstance(entry, SourceError):
-            results.append(_source_error(entry))
-            continue
-        results.extend(check_source(entry, checker))
-    return RunResult(tuple(results))
-
-
-def check_source(entry: SourceFile, checker: Checker) -> list[DerivationResult]:
-    """The results of one file (one error entry if it cannot be read)."""
     try:
-        blocks = read_source(entry.path, entry.label)
+        items: list[Prepared] = []
+        errors: dict[int, DerivationResult] = {}
+        for entry in expand_paths(paths):
+            blocks = _read(entry)
+            if isinstance(blocks, DerivationResult):
+                errors[len(items) + len(errors)] = blocks
+            else:
+                items.extend(prepare(blocks))
+        checked = iter(checker.check(items))
+        total = len(items) + len(errors)
+        return RunResult(tuple(errors[i] if i in errors else next(checked)
+                               for i in range(total)))
+    finally:
+        checker.close()
+
+
+def _read(entry: SourceFile | SourceError) -> list[BlockText] | DerivationResult:
+    if isinstance(entry, SourceError):
+        return _source_error(entry)
+    try:
+        return read_source(entry.path, entry.label)
     except SourceError as exc:
-        return [_source_error(exc)]
-    return checker.check(prepare(blocks))
+        return _source_error(exc)
 
 
 def _source_error(exc: SourceError) -> DerivationResult:
@@ -237,13 +290,20 @@ def _source_error(exc: SourceError) -> DerivationResult:
                             error=f"{exc.source}:1: {exc.message}")
 
 
+_SHARED: dict[Options, Checker] = {}
+
+
+def shared_checker(options: Options | None = None) -> Checker:
+    """One Checker per options for the whole process: engines and workers start once."""
+    options = options or Options()
+    if options not in _SHARED:
+        _SHARED[options] = Checker(options)
+    return _SHARED[options]
+
+
 def check_text(text: str, options: Options | None = None, source: str = "<text>",
                ) -> DerivationResult:
     """Check one block given as text (the body of a `derive` fence)."""
     block = BlockText(source, 1, 1, text, None)
-    [result] = Checker(options or Options()).check(prepare([block]))
+    [result] = shared_checker(options).check(prepare([block]))
     return result
-
-
-__all__ = ["Checker", "Options", "check_files", "check_source", "check_text", "number",
-           "Verdict"]

@@ -182,6 +182,10 @@ class StepJudge:
             bad = self.engines[worked.index(False)]
             return (Verdict.DISAGREE, f"SymPy finds both sides equal at the worked point, but "
                     f"{ENGINE_LABELS[bad]} does not", 0)
+        if (sym.status == "unknown" and sym.at_point is None and
+                self.points.worked is not None and all(worked)):
+            return (Verdict.UNPROVEN, f"{sym.reason}; {names} find both sides equal at the "
+                    f"worked point ({self.worked_text}) but SymPy could not confirm it", None)
         mismatches = [self.mismatch(e) for e in self.engines]
         if sym.status == "refuted" or (sym.status == "unknown" and all(
                 m is not None for m in mismatches)):

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import jax
 
 jax.config.update("jax_enable_x64", True)  # before any array exists
+
+
+def _compilation_cache() -> None:
+    """Keep JAX's compiled kernels on disk: a second run skips most of XLA's compile time."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    directory = os.path.join(base, "derive", f"jax-{jax.__version__}")
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError:
+        return
+    jax.config.update("jax_compilation_cache_dir", directory)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+
+
+if os.environ.get("DERIVE_JAX_CACHE", "1") != "0":
+    _compilation_cache()
 
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
