@@ -19,6 +19,9 @@ BUILTINS: dict[str, int | None] = {
     "max": None, "min": None,
 }
 CONSTANTS = ("e", "pi", "π")
+# An identifier as the grammar's NAME reads it: combining marks may follow a letter (`x̄`).
+NAME_PATTERN = re.compile(r"[^\W\d¹²³ᵀ](?:[^\W¹²³ᵀ]|[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff"
+                          r"\u20d0-\u20ff\ufe20-\ufe2f])*")
 
 
 @dataclass(frozen=True)
@@ -365,6 +368,11 @@ class _Resolver:
     def expr(self, expr: ast.Expr, line: int, params: tuple[str, ...]) -> ast.Expr:
         """Resolve calls, products and derivatives in `expr`."""
         match expr:
+            case ast.Name(id=name) if name not in params and name not in self.node_lines and (
+                    name in BUILTINS or name in self.functions or name in self.abstract_names):
+                raise BlockError(f"`{name}` is a function: call it, as in `{name}(x)` (and write "
+                                 f"its square as `{name}(x)^2`)", line,
+                                 expr.pos.column if expr.pos else None)
             case ast.Number() | ast.Name():
                 return expr
             case ast.Call(func=func, args=args):
@@ -385,8 +393,11 @@ class _Resolver:
 
     def _call(self, expr, func, args, line, params) -> ast.Expr:
         column = expr.pos.column if expr.pos else None
-        if func in params:
-            raise BlockError(f"`{func}` is a parameter, not a function", line, column)
+        if func in params:  # `g(p) := p(1 - p)`: a parameter before `(` multiplies
+            if len(args) != 1:
+                raise BlockError(f"`{func}` is a parameter, not a function, so "
+                                 f"`{func}(…, …)` means nothing", line, column)
+            return ast.BinOp("*", ast.Name(func, pos=expr.pos), args[0], pos=expr.pos)
         if func in BUILTINS:
             want = BUILTINS[func]
             if (want is not None and len(args) != want) or (want is None and len(args) < 2):
@@ -449,7 +460,7 @@ class _Resolver:
         body = body[1:].strip()
         if body.startswith("(") and body.endswith(")"):
             inner = body[1:-1].strip()
-            if not re.fullmatch(r"[^\W\d]\w*", inner):
+            if not NAME_PATTERN.fullmatch(inner):
                 raise BlockError(
                     f"cannot differentiate by `{inner}`: the variable after `/d` must be an "
                     "input or a node of the block", line, column)
@@ -500,7 +511,10 @@ class _Resolver:
             column = expr.pos.column if expr.pos else None
             target = ast.Name(top, pos=expr.pos)
             return self._derivative(target, tuple(variables), order, line, expr, params)
-        if order == 1 and len(parts) >= 1 and "/" not in bottom[1:]:
+        # `dA/dv` of names the block does not have is the quotient of the inputs `dA` and `dv`;
+        # `∂A` is no name, so `∂A/∂v` can only be a derivative.
+        if order == 1 and len(parts) >= 1 and "/" not in bottom[1:] and expr.text[0] == "d" \
+                and "∂" not in bottom:
             column = expr.pos.column if expr.pos else None
             del column
             return ast.BinOp("/", ast.Name(expr.text.split("/")[0], pos=expr.pos),

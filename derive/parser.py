@@ -143,7 +143,7 @@ def strip_comment(line: str) -> str:
 def parse_block(text: str, *, first_line: int = 1, heading: str | None = None,
                 fence_line: int | None = None) -> Block:
     """Parse block text whose first line is source line `first_line`; raise BlockError."""
-    text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     lines = text.split("\n")
     if len(lines) > MAX_BLOCK_LINES:
         raise BlockError(f"block has {len(lines)} lines, more than {MAX_BLOCK_LINES}", first_line)
@@ -324,7 +324,8 @@ _EXPRESSION_STARTS = {"NAME", "NUMBER", "LPAR", "DOPEN", "SHORTDERIV"}
 
 
 def _expected(names: set[str]) -> str:
-    if names & _EXPRESSION_STARTS:
+    # where an expression may start, say so once; where only a name may (`function: 1`), say that
+    if names & (_EXPRESSION_STARTS - {"NAME"}):
         names = (names - _EXPRESSION_STARTS - {"MINUS", "PLUS"}) | {"__EXPR"}
     readable = sorted({_TERMINAL_NAMES.get(n, f"`{n.lower()}`") for n in names
                        if not n.startswith("__ANON") or n in _TERMINAL_NAMES})

@@ -9,6 +9,7 @@ import sympy
 
 from derive import ast
 from derive.budget import BudgetExceeded, Deadline, time_limit
+from derive.latex import latex as to_latex
 from derive.model import Derivation, Step
 from derive.mpeval import Undefined, mp_value
 from derive.pretty import notes, number
@@ -93,7 +94,7 @@ def _check_step(model: SympyModel, concrete: SympyModel, step: Step,
     try:
         with time_limit(deadline.left()):
             lhs, rhs = model.full(step.lhs), model.full(step.rhs)
-            latex = (_latex(model.graph(step.lhs)), _latex(model.graph(step.rhs)))
+            latex = (to_latex(step.lhs), to_latex(step.rhs))
             lhs_c = concrete.full(step.lhs) if concrete is not model else lhs
             rhs_c = concrete.full(step.rhs) if concrete is not model else rhs
     except BudgetExceeded:
@@ -113,14 +114,6 @@ def _check_step(model: SympyModel, concrete: SympyModel, step: Step,
                             values=values, refuted_at=refuted_at, actual=actual, **base)
     status, reason = _prove(lhs - rhs, deadline)
     return SymbolicStep(status, reason, values=values, actual=actual, **base)
-
-
-def _latex(expr: sympy.Expr) -> str:
-    try:
-        with time_limit(0.5):
-            return sympy.latex(expr)
-    except BudgetExceeded:
-        return ""
 
 
 def _actual(model: SympyModel, step: Step, lhs_full: sympy.Expr) -> str | None:
