@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import sympy
 from sympy.core.function import AppliedUndef, UndefinedFunction
+from sympy.core.mul import _keep_coeff
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
@@ -146,7 +147,7 @@ class BlockPrinter(StrPrinter):
         base, exponent = expr.base, expr.exp
         if exponent is sympy.S.Half:
             return f"sqrt({self._print(base)})"
-        if exponent == -sympy.S.Half:
+        if exponent.is_Rational and exponent == -sympy.S.Half:
             return f"1/sqrt({self._print(base)})"
         if exponent is sympy.S.NegativeOne:
             return f"1/{self._denominator([base])}"
@@ -157,9 +158,9 @@ class BlockPrinter(StrPrinter):
         coefficient, rest = expr.as_coeff_Mul()
         sign = ""
         if coefficient.is_negative:
-            sign, expr = "-", sympy.Mul(-coefficient, rest)
+            sign, expr = "-", _keep_coeff(-coefficient, rest)
             if not expr.is_Mul:
-                return sign + self._operand(expr, PRECEDENCE["Mul"])
+                return sign + self.parenthesize(expr, PRECEDENCE["Mul"], strict=False)
         numerator: list[sympy.Expr] = []
         denominator: list[sympy.Expr] = []
         for factor in expr.as_ordered_factors():
@@ -173,7 +174,8 @@ class BlockPrinter(StrPrinter):
                 denominator.append(sympy.Pow(factor.base, -factor.exp))
             else:
                 numerator.append(factor)
-        text = "·".join(self._operand(f, PRECEDENCE["Mul"]) for f in numerator) or "1"
+        text = "·".join(self.parenthesize(f, PRECEDENCE["Mul"], strict=False)
+                        for f in numerator) or "1"
         if denominator:
             text += "/" + self._denominator(denominator)
         return sign + text
@@ -231,8 +233,11 @@ class Derivation:
         self.source = source
         self.at: dict[str, sympy.Expr] = {}
         for key, value in (at or {}).items():
-            self.at[block_name(key.name if isinstance(key, sympy.Symbol) else key, "input")] = (
-                _sympify(value))
+            name = block_name(key.name if isinstance(key, sympy.Symbol) else key, "input")
+            number = _sympify(value)
+            if number.free_symbols:
+                raise UsageError(f"the value of `{name}` in `at` must be a number, not {value}")
+            self.at[name] = number
         self._assumptions: list[sympy.Basic] = []
         self._functions: dict[str, None] = {}
         self._lines: list[tuple[str, Any]] = []  # ("node", (name, expr)), ("define", …), …

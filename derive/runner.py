@@ -7,7 +7,6 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 
 from derive.cache import VerdictCache, block_key
@@ -17,13 +16,12 @@ from derive.instances import instantiate
 from derive.model import Derivation, resolve
 from derive.numeric import Evaluator, SideValues
 from derive.parser import HEADER, parse_block
-from derive.pretty import notes
 from derive.prover import SymbolicBlock, SymbolicOptions, SymbolicStep, check_symbolic
 from derive.results import DerivationResult, Graph, RunResult, StepResult, Verdict
 from derive.sampling import candidates
 from derive.sources import BlockText, SourceFile, expand_paths, read_source
-from derive.symbolic import SympyModel
 from derive.verdicts import ENGINE_LABELS, PointSet, StepJudge, Tolerance
+from derive.worked import worked_pairs, worked_values
 
 CANDIDATE_FACTOR = 3  # candidates drawn per sample wanted, so undefined points can be redrawn
 HARD_LIMIT_MARGIN = 10.0  # seconds a worker may overrun its budget before it is killed
@@ -115,19 +113,9 @@ def prepare(blocks: Sequence[BlockText]) -> list[Prepared]:
     return out
 
 
-def worked_point(d: Derivation) -> dict[str, Fraction] | None:
-    """The `at:` point as numbers (pi and e to 40 digits); inputs it leaves out get 0."""
-    if not d.at:
-        return None
-    values = {symbol.name: Fraction(str(value.evalf(40))) if not value.is_Rational
-              else Fraction(int(value.p), int(value.q))
-              for symbol, value in SympyModel(d).point().items()}
-    return {name: values.get(name, Fraction(0)) for name in d.inputs}
-
-
 def points_for(d: Derivation, options: Options) -> PointSet:
     """The worked point and the random candidates, the same in every process."""
-    return PointSet(worked_point(d),
+    return PointSet(worked_values(d),
                     candidates(d, options.samples * CANDIDATE_FACTOR, options.seed))
 
 
@@ -233,8 +221,7 @@ class Checker:
                 failures.append(f"{ENGINE_LABELS.get(engine.name, engine.name)} could not "
                                 f"evaluate the block: {type(exc).__name__}: {exc}")
         base = item.placeholder()
-        model = SympyModel(d)
-        worked = tuple((name, notes(model.graph(value))) for name, value in d.at)
+        worked = worked_pairs(d)
         graph = Graph(d.inputs, tuple(n.name for n in d.nodes), sym.edges)
         if failures:
             steps = tuple(_engine_error(step, failures[0]) for step in d.steps)
