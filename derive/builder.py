@@ -79,10 +79,8 @@ class BlockPrinter(StrPrinter):
         return name
 
     def _print_Float(self, expr: sympy.Float) -> str:
-        value = float(expr) if expr._prec <= 53 else None
-        if value is not None and value != value or value in (float("inf"), float("-inf")):
-            raise UsageError(f"`{expr}` is not a finite number")
-        text = repr(value) if value is not None else sympy.sstr(expr, full_prec=False)
+        # a double prints as its shortest repr (0.1967, not 0.196700000000000)
+        text = repr(float(expr)) if expr._prec <= 53 else sympy.sstr(expr, full_prec=False)
         plain = format(Decimal(text), "f")
         return plain if "." in plain else plain + ".0"
 

@@ -24,6 +24,7 @@ class Verdict(StrEnum):
 
 
 VERDICT_ORDER: tuple[Verdict, ...] = tuple(Verdict)
+ENGINE_LABELS = {"sympy": "SymPy", "torch": "PyTorch", "jax": "JAX"}
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,14 @@ from derive.model import Derivation, Step
 from derive.numeric import SideValues
 from derive.pretty import number
 from derive.prover import SymbolicStep, approximately_equal, format_value
-from derive.results import Counterexample, EngineStats, EngineValues, StepResult, Verdict
-
-ENGINE_LABELS = {"sympy": "SymPy", "torch": "PyTorch", "jax": "JAX"}
+from derive.results import (
+    ENGINE_LABELS,
+    Counterexample,
+    EngineStats,
+    EngineValues,
+    StepResult,
+    Verdict,
+)
 
 
 @dataclass(frozen=True)

@@ -159,9 +159,9 @@ def test_page_shows_worked_point_graph_and_math(cwd: Path) -> None:
     assert '  n4 -->|"∂loss/∂s = 2·s"| n5' in lines
     assert '  n1 -->|"a #quot;quoted#quot; #124; piped (label) #35;1"| n3' in lines
     rows = table_rows(page)
-    assert rows[0] == ["#", "Step", "Verdict", "sympy", "torch", "jax"]
+    assert rows[0] == ["#", "Step", "Verdict", "SymPy", "PyTorch", "JAX"]
     assert rows[1] == ["1", r"$\frac{d\,loss}{ds} = 2 \cdot s$", "✅ holds", "0 (17 pts)",
-                       "2.2e-16 (17 pts)", "— (17 pts)"]
+                       "< 1e-15 (17 pts)", "— (17 pts)"]
     assert rows[2][1] == r"$\left\vert s\right\vert \approx 2.0596$"
     assert rows[2][2:] == ["✅ holds-at-point", "—", "—", "—"]
     assert rows[3][1] == "`a|b = c`"  # plain text in a code span; its pipe ends no cell
@@ -182,7 +182,7 @@ def test_failing_steps_get_a_subsection_with_counterexample(cwd: Path) -> None:
     assert section.startswith("\n\n### Step 1: ❌ wrong\n")
     assert "d(s^2)/ds is 2·s, not s" in section
     assert "**Counterexample:** `s = 1, y = -1/2`" in section
-    assert "| sympy | `2` | `1` |\n| torch | `2.0` | `1.0` |" in section
+    assert "| SymPy | `2` | `1` |\n| PyTorch | `2.0` | `1.0` |" in section
     assert "**What the left side actually equals:** `2·s`" in section
     assert "[❌ wrong](#power-rule-forgotten--step-1)" in page
     assert "### Step 2: ⚠️ unproven" in page and "SymPy timed out" in page

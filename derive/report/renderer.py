@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from derive.output import format_point, step_equation
 from derive.report import markdown as md
 from derive.report.pages import INDEX, Index, SourcePage
 from derive.results import (
+    ENGINE_LABELS,
     VERDICT_ORDER,
     Counterexample,
     DerivationResult,
@@ -155,8 +157,9 @@ class ReportRenderer:
             seen = {e.engine: e for e in s.engines}
             rows.append([str(s.index), self._equation(s, table=True), verdict,
                          *(self.render(seen[e]) if e in seen else "—" for e in engines)])
-        header = ["#", "Step", "Verdict", *(md.text(e) for e in engines)]
-        note = "Engine columns: the largest deviation \\|L − R\\| over the sample points."
+        header = ["#", "Step", "Verdict", *(md.text(ENGINE_LABELS.get(e, e)) for e in engines)]
+        note = ("Engine columns: the largest deviation \\|L − R\\| over the sample points "
+                "(its order of magnitude when tiny), and how many points were used.")
         return md.table(header, rows) + ("\n\n" + note if engines else "")
 
     def _render_StepResult(self, step: StepResult, anchor: str, where: str) -> str:
@@ -176,7 +179,8 @@ class ReportRenderer:
         if example.point:
             blocks.append(f"**Counterexample:** {md.code(format_point(example.point))}")
         if example.values:
-            rows = [[md.text(v.engine), md.code(v.lhs, table=True), md.code(v.rhs, table=True)]
+            rows = [[md.text(ENGINE_LABELS.get(v.engine, v.engine)), md.code(v.lhs, table=True),
+                     md.code(v.rhs, table=True)]
                     for v in example.values]
             blocks.append(md.table(["Engine", "Left side", "Right side"], rows))
         if example.actual:
@@ -203,5 +207,17 @@ class ReportRenderer:
         return f"{ICONS[verdict]} {verdict.value}"
 
     def _render_EngineStats(self, stats: EngineStats) -> str:
-        deviation = "—" if stats.max_deviation is None else f"{stats.max_deviation:.2g}"
+        deviation = "—" if stats.max_deviation is None else deviation_bound(stats.max_deviation)
         return f"{deviation} ({stats.points} {'pt' if stats.points == 1 else 'pts'})"
+
+
+def deviation_bound(value: float) -> str:
+    """A deviation as its order of magnitude (`0`, `< 1e-15`, `3.5`): the last bits of a float64
+    result differ between CPUs, and reports must be byte-identical wherever they are made."""
+    if value == 0:
+        return "0"
+    if value != value or value == float("inf"):
+        return "∞"
+    if value >= 1e-6:
+        return f"{value:.2g}"
+    return f"< 1e{math.ceil(math.log10(value))}"
