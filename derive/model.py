@@ -18,6 +18,12 @@ BUILTINS: dict[str, int | None] = {
     "tanh": 1, "sinh": 1, "cosh": 1, "sigmoid": 1, "relu": 1, "softplus": 1,
     "max": None, "min": None,
 }
+# Section 9: functions of vectors and matrices; a block that uses them is checked as shaped.
+MATRIX_BUILTINS: dict[str, int | None] = {
+    "sum": 1, "mean": 1, "tr": 1, "det": 1, "inv": 1, "diag": 1, "softmax": 1, "norm": 1,
+    "outer": 2,
+}
+BUILTINS.update(MATRIX_BUILTINS)
 CONSTANTS = ("e", "pi", "π")
 # An identifier as the grammar's NAME reads it: combining marks may follow a letter (`x̄`).
 NAME_PATTERN = re.compile(r"[^\W\d¹²³ᵀ](?:[^\W¹²³ᵀ]|[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff"
@@ -93,6 +99,15 @@ class Derivation:
     at: tuple[tuple[str, ast.Expr], ...]
     domains: tuple[tuple[str, Domain], ...]
     steps: tuple[Step, ...]
+    # section 9: declared shapes (name, dims), size names, and `assume: sum(y) = c`
+    shapes: tuple[tuple[str, tuple[int | str, ...]], ...] = ()
+    size_names: frozenset[str] = frozenset()
+    sum_constraints: tuple[tuple[str, Fraction], ...] = ()
+
+    @property
+    def shaped(self) -> bool:
+        """Whether the block declares vectors or matrices."""
+        return bool(self.shapes)
 
     @cached_property
     def node_map(self) -> dict[str, Node]:
@@ -175,6 +190,8 @@ class _Resolver:
         self.standalone = self._standalone_names()
         defined = set(self.node_lines) | set(self.functions)
         self.constants = frozenset(c for c in CONSTANTS if c not in defined)
+        self.size_names = frozenset(d for s in block.shapes for d in s.dims
+                                    if isinstance(d, str))
         self.block_names = (self.standalone | set(self.node_lines) |
                             {b.name for b in block.at}) - self.constants
 
@@ -220,7 +237,13 @@ class _Resolver:
         inputs = self._inputs(nodes, functions, steps)
         self._check_order(nodes, steps)
         at = self._worked_point(inputs)
+        self.sum_constraints: list[tuple[str, Fraction]] = []
         domains = self._domains(inputs)
+        shapes = self._shapes(inputs)
+        uses_matrices = any(isinstance(sub, ast.Call) and sub.func in MATRIX_BUILTINS
+                            for e, _line, _params in self._expressions() for sub in ast.walk(e))
+        if (self.sum_constraints or uses_matrices) and not shapes:
+            shapes = ((inputs[0], (1,)),) if inputs else ()
         for name, line in self.abstract_names.items():
             if name not in self.arity:
                 self.arity.setdefault(name, 1)
@@ -231,8 +254,22 @@ class _Resolver:
             title=self.title, text=b.text, line=b.line, expect=b.expect, inputs=inputs,
             nodes=tuple(nodes), functions=functions,
             abstract=tuple(sorted(self.arity.items())), constants=self.constants, at=at,
-            domains=domains, steps=steps,
+            domains=domains, steps=steps, shapes=shapes, size_names=self.size_names,
+            sum_constraints=tuple(self.sum_constraints),
         )
+
+    def _shapes(self, inputs) -> tuple[tuple[str, tuple[int | str, ...]], ...]:
+        out = []
+        for shape in self.block.shapes:
+            if shape.name in self.node_lines:
+                raise BlockError(f"`{shape.name}` is a node: its shape follows from its "
+                                 "definition; `shape:` declares inputs", shape.line)
+            if any(shape.name == name for name, _dims in out):
+                raise BlockError(f"`{shape.name}` has two shapes", shape.line)
+            if any(d == 0 for d in shape.dims):
+                raise BlockError(f"`{shape.name}` has a size of 0", shape.line)
+            out.append((shape.name, shape.dims))
+        return tuple(out)
 
     def _check_definitions(self) -> None:
         seen: dict[str, int] = {}
@@ -267,7 +304,8 @@ class _Resolver:
                 else:
                     continue
                 if (name not in params and name not in self.node_lines and
-                        name not in self.constants and name not in order):
+                        name not in self.constants and name not in order and
+                        name not in self.size_names):
                     order.append(name)
         for binding in self.block.at:
             if binding.name not in order and binding.name not in self.node_lines:
@@ -340,9 +378,14 @@ class _Resolver:
         flipped = {"<": ">", "<=": ">=", "≤": ">=", ">": "<", ">=": "<=", "≥": "<=",
                    "!=": "!=", "≠": "!=", "=": "="}
         op = {"≤": "<=", "≥": ">=", "≠": "!="}.get(op, op)
-        if isinstance(right, ast.Name) and not isinstance(left, ast.Name):
+        if isinstance(right, ast.Name | ast.Call) and not isinstance(left, ast.Name | ast.Call):
             left, right, op = right, left, flipped[op]
         value = constant_value(right)
+        if (op == "=" and isinstance(left, ast.Call) and left.func == "sum" and
+                len(left.args) == 1 and isinstance(left.args[0], ast.Name) and
+                value is not None):
+            self.sum_constraints.append((left.args[0].id, value))
+            return
         if not isinstance(left, ast.Name) or value is None:
             raise BlockError(
                 f"cannot use the assumption `{constraint.text}`: compare an input with a "
@@ -378,6 +421,10 @@ class _Resolver:
             case ast.Call(func=func, args=args):
                 return self._call(expr, func, tuple(self.expr(a, line, params) for a in args),
                                   line, params)
+            case ast.BinOp(op="^", left=left, right=ast.Name(id="T")) if (
+                    self.block.shapes and "T" not in self.node_lines and
+                    all(s.name != "T" for s in self.block.shapes)):
+                return ast.Transpose(self.expr(left, line, params), pos=expr.pos)
             case ast.BinOp(op=op, left=left, right=right):
                 return ast.BinOp(op, self.expr(left, line, params),
                                  self.expr(right, line, params), pos=expr.pos)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, TimeoutError
 from typing import Any
 
-from pebble import ProcessPool
+from pebble import ProcessExpired, ProcessPool
 
 MEMORY_LIMIT = 2 * 1024**3  # bytes of address space per worker
 
@@ -60,4 +60,4 @@ class WorkerPool:
         self._pool.join(timeout=5)
 
 
-__all__ = ["TimeoutError", "WorkerPool"]
+__all__ = ["ProcessExpired", "TimeoutError", "WorkerPool"]

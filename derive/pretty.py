@@ -33,11 +33,4 @@ def notes(expr: sympy.Expr) -> str:
     return NotesPrinter().doprint(expr)
 
 
-def number(value: float) -> str:
-    """A float as short as it can be while telling values apart."""
-    if value != value:
-        return "nan"
-    if value in (float("inf"), float("-inf")):
-        return "inf" if value > 0 else "-inf"
-    text = f"{value:.12g}"
-    return "0" if text == "-0" else text
+from derive.evidence import number  # noqa: E402,F401 - kept where callers look for it

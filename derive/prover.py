@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 
 import sympy
 
-from derive import ast
 from derive.budget import BudgetExceeded, Deadline, time_limit
+from derive.evidence import (  # noqa: F401 - re-exported for the SymPy side
+    SymbolicBlock,
+    SymbolicOptions,
+    SymbolicStep,
+    _approximately,
+    approximately_equal,
+    decimal_side,
+    format_value,
+)
 from derive.latex import latex as to_latex
 from derive.model import Derivation, Step
 from derive.mpeval import Undefined, mp_value
-from derive.pretty import notes, number
+from derive.pretty import notes
 from derive.results import GraphEdge
 from derive.symbolic import SympyModel
 
@@ -20,47 +27,14 @@ PRECISION = 30  # digits for evaluation at sample points
 AT_PRECISION = 50  # digits for the worked point
 REFUTE_POINTS = 6  # sample points SymPy evaluates each step at
 MAX_EXACT_EXPONENT = 4096  # larger integer powers are evaluated in floating point only
-DECIMAL_DIGITS_EXACT = 15  # from this many significant digits, `≈` uses the tolerance
-
-
-@dataclass(frozen=True)
-class SymbolicOptions:
-    """Budgets and tolerances of the symbolic checks."""
-
-    step_budget: float = 4.0
-    rtol: float = 1e-9
-    atol: float = 1e-12
-
-
-@dataclass(frozen=True)
-class SymbolicStep:
-    """What SymPy found for one step."""
-
-    status: str  # "proved", "refuted", "unknown", "error", "approximate"
-    reason: str
-    at_point: str | None = None  # "equal", "unequal", "undefined" or None (no worked point)
-    at_lhs: float | None = None
-    at_rhs: float | None = None
-    values: tuple[tuple[int, float, float], ...] = ()  # (candidate index, L, R)
-    refuted_at: int | None = None  # candidate index of a counterexample
-    actual: str | None = None
-    lhs_latex: str = ""
-    rhs_latex: str = ""
-
-
-@dataclass(frozen=True)
-class SymbolicBlock:
-    """SymPy's findings for every step of a derivation, and its graph's local gradients."""
-
-    steps: tuple[SymbolicStep, ...]
-    edges: tuple[GraphEdge, ...]
 
 
 def check_symbolic(derivation: Derivation, instance: Derivation,
                    points: list[dict[str, Fraction]],
-                   options: SymbolicOptions = SymbolicOptions()) -> SymbolicBlock:
+                   options: SymbolicOptions | None = None) -> SymbolicBlock:
     """Check every step of `derivation` symbolically (`instance` has abstract functions made
     concrete, for evaluation at `points`)."""
+    options = options or SymbolicOptions()
     model = SympyModel(derivation)
     concrete = SympyModel(instance) if instance is not derivation else model
     steps = tuple(_check_step(model, concrete, step, points, options)
@@ -223,43 +197,3 @@ def _exactly_equal(lhs, rhs, point, lv, rv) -> bool:
     if _too_big(lhs) or _too_big(rhs):
         return True  # equal to 40 digits; exact arithmetic would build a giant number
     return True  # equal to 40 significant digits (exact for rational values at this size)
-
-
-def decimal_side(expr: ast.Expr) -> tuple[Fraction, Fraction] | None:
-    """For a side written as a decimal number, its value and half a unit in its last place."""
-    sign = 1
-    while isinstance(expr, ast.Neg):
-        sign, expr = -sign, expr.operand
-    if not isinstance(expr, ast.Number) or "." not in expr.text:
-        return None
-    digits = expr.text.replace(".", "").lstrip("0")
-    if len(digits) >= DECIMAL_DIGITS_EXACT:
-        return None
-    places = len(expr.text.split(".")[1])
-    return sign * expr.value, Fraction(1, 2 * 10 ** places)
-
-
-def _approximately(step: Step, lv, rv, options: SymbolicOptions) -> bool:
-    """The `≈` rule: a decimal stands for what rounds to it; otherwise the tolerance."""
-    return approximately_equal(step, float(lv), float(rv), options.rtol, options.atol,
-                               exact=(Fraction(str(lv)), Fraction(str(rv))))
-
-
-def approximately_equal(step: Step, lhs: float, rhs: float, rtol: float, atol: float,
-                        exact: tuple | None = None) -> bool:
-    """Whether `lhs ≈ rhs` holds by the rounding rule (decimal side) or the tolerance."""
-    for side, other, other_exact in ((step.rhs, lhs, exact[0] if exact else None),
-                                     (step.lhs, rhs, exact[1] if exact else None)):
-        decimal = decimal_side(side)
-        if decimal is not None:
-            value, half = decimal
-            x = other_exact if other_exact is not None else Fraction(other)
-            if value >= 0:
-                return value - half <= x < value + half
-            return value - half < x <= value + half
-    return abs(lhs - rhs) <= atol + rtol * max(abs(lhs), abs(rhs))
-
-
-def format_value(value: float | None) -> str:
-    """A value for messages; `undefined` for None."""
-    return "undefined" if value is None else number(value)

@@ -6,19 +6,21 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from derive.cache import VerdictCache, block_key
 from derive.engines import DEFAULT_ENGINES, Engine, load_engine
 from derive.errors import BlockError, SourceError
+from derive.evidence import SymbolicBlock, SymbolicOptions, SymbolicStep
 from derive.instances import instantiate
+from derive.matrix_numeric import MatrixEvaluator, group_point
 from derive.model import Derivation, resolve
 from derive.numeric import Evaluator, SideValues
 from derive.parser import HEADER, parse_block
-from derive.prover import SymbolicBlock, SymbolicOptions, SymbolicStep, check_symbolic
 from derive.results import DerivationResult, Graph, RunResult, StepResult, Verdict
 from derive.sampling import candidates
+from derive.shapes import ShapeChecker, Sizes, size_choices
 from derive.sources import BlockText, SourceFile, expand_paths, read_source
 from derive.verdicts import ENGINE_LABELS, PointSet, StepJudge, Tolerance
 from derive.worked import worked_pairs, worked_values
@@ -103,7 +105,11 @@ def prepare(blocks: Sequence[BlockText]) -> list[Prepared]:
         try:
             parsed = parse_block(block.text, first_line=block.first_line,
                                  heading=block.heading, fence_line=block.fence_line)
-            out.append(Prepared(block, title, resolve(parsed, title), None))
+            derivation = resolve(parsed, title)
+            if derivation.shaped:
+                for sizes in size_choices(derivation):
+                    ShapeChecker(derivation, sizes).check_steps()
+            out.append(Prepared(block, title, derivation, None))
         except BlockError as exc:
             out.append(Prepared(block, title, None, exc.located(block.source, block.cell)))
         except RecursionError:
@@ -119,17 +125,34 @@ def points_for(d: Derivation, options: Options) -> PointSet:
                     candidates(d, options.samples * CANDIDATE_FACTOR, options.seed))
 
 
-def symbolic_phase(derivation: Derivation, options: Options) -> SymbolicBlock:
-    """SymPy's part for one block (runs in a worker process)."""
+def shaped_points(d: Derivation, sizes: Sizes, options: Options) -> PointSet:
+    """Sample points over every entry of a shaped block at one choice of sizes."""
+    from derive.sampling import shaped_candidates
+
+    return PointSet(None, shaped_candidates(d, sizes, options.samples * CANDIDATE_FACTOR,
+                                            options.seed))
+
+
+def symbolic_phase(derivation: Derivation, options: Options) -> list[SymbolicBlock]:
+    """SymPy's part for one block, one result per choice of sizes (runs in a worker)."""
+    from derive.matrix_prover import check_shaped_symbolic
+    from derive.prover import check_symbolic
+
+    instance = instantiate(derivation, options.seed)
+    if derivation.shaped:
+        return [check_shaped_symbolic(derivation, instance,
+                                      shaped_points(derivation, sizes, options).candidates,
+                                      options.symbolic(), sizes)
+                for sizes in size_choices(derivation)]
     points = points_for(derivation, options)
-    return check_symbolic(derivation, instantiate(derivation, options.seed), points.candidates,
-                          options.symbolic())
+    return [check_symbolic(derivation, instance, points.candidates, options.symbolic())]
 
 
-def _stopped(derivation: Derivation, reason: str) -> SymbolicBlock:
+def _stopped(derivation: Derivation, reason: str) -> list[SymbolicBlock]:
     """What SymPy contributes when its worker had to be stopped."""
     step = SymbolicStep("unknown", reason)
-    return SymbolicBlock(tuple(step for _ in derivation.steps), ())
+    count = len(size_choices(derivation)) if derivation.shaped else 1
+    return [SymbolicBlock(tuple(step for _ in derivation.steps), ())] * count
 
 
 class Checker:
@@ -152,6 +175,8 @@ class Checker:
     def pool(self):
         """The SymPy worker pool, started on first use."""
         if self._pool is None:
+            import derive.matrix_prover
+            import derive.prover  # noqa: F401
             from derive.pool import WorkerPool
 
             self._pool = WorkerPool(self.options.jobs)
@@ -194,8 +219,8 @@ class Checker:
                 self.cache.put(key, result)
         return [r for r in results if r is not None]
 
-    def _symbolic_result(self, derivation: Derivation, future: Future) -> SymbolicBlock:
-        from derive.pool import TimeoutError
+    def _symbolic_result(self, derivation: Derivation, future: Future) -> list[SymbolicBlock]:
+        from derive.pool import ProcessExpired, TimeoutError
 
         try:
             return future.result()
@@ -203,38 +228,72 @@ class Checker:
             return _stopped(derivation, "SymPy was stopped: the block exceeded its time budget")
         except MemoryError:
             return _stopped(derivation, "SymPy was stopped: it ran out of memory")
-        except Exception as exc:  # a worker that died (killed, out of memory in C code)
-            return _stopped(derivation, f"SymPy's worker failed ({type(exc).__name__})")
+        except ProcessExpired as exc:  # the worker died (out of memory in C code, a signal)
+            return _stopped(derivation, f"SymPy's worker died ({exc})")
 
-    def finish(self, item: Prepared, sym: SymbolicBlock) -> DerivationResult:
+    def finish(self, item: Prepared, sym: list[SymbolicBlock]) -> DerivationResult:
         """Combine SymPy's findings with the engines' values into a DerivationResult."""
         d = item.derivation
         assert d is not None
-        points = points_for(d, self.options)
-        instance = instantiate(d, self.options.seed)
-        numeric: list[SideValues] = []
-        failures: list[str] = []
-        for engine in self.engines():
-            try:
-                numeric.append(Evaluator(engine, instance).steps(d.steps, points.all()))
-            except Exception as exc:  # an engine that cannot evaluate this block
-                failures.append(f"{ENGINE_LABELS.get(engine.name, engine.name)} could not "
-                                f"evaluate the block: {type(exc).__name__}: {exc}")
         base = item.placeholder()
         worked = worked_pairs(d)
-        graph = Graph(d.inputs, tuple(n.name for n in d.nodes), sym.edges)
-        if failures:
-            steps = tuple(_engine_error(step, failures[0]) for step in d.steps)
+        if d.shaped:
+            runs = [self._judge_shaped(d, sizes, block)
+                    for sizes, block in zip(size_choices(d), sym, strict=True)]
+            steps = _worst(runs, [s.text() for s in size_choices(d)])
+            sizes_text = tuple(s.text() for s in size_choices(d) if s.values)
         else:
-            text = ", ".join(f"{k} = {v}" for k, v in worked)
-            tolerance = Tolerance(self.options.rtol, self.options.atol)
-            steps = tuple(
-                StepJudge(d, step, sym_step, numeric, points, tolerance, self.options.samples,
-                          text).result()
-                for step, sym_step in zip(d.steps, sym.steps, strict=True))
+            steps = self._judge(d, sym[0], points_for(d, self.options),
+                                lambda engine, inst, points: Evaluator(engine, inst).steps(
+                                    d.steps, points), ", ".join(f"{k} = {v}" for k, v in worked))
+            sizes_text = ()
+        graph = Graph(d.inputs, tuple(n.name for n in d.nodes), sym[0].edges)
         return DerivationResult(source=base.source, line=base.line, title=base.title,
                                 cell=base.cell, expect=d.expect, steps=steps,
-                                worked_point=worked, graph=graph)
+                                worked_point=worked, graph=graph, sizes=sizes_text)
+
+    def _judge(self, d: Derivation, sym: SymbolicBlock, points: PointSet, evaluate,
+               worked_text: str, shapes=None, describe_point=None) -> tuple[StepResult, ...]:
+        instance = instantiate(d, self.options.seed)
+        numeric: list[SideValues] = []
+        for engine in self.engines():
+            try:
+                numeric.append(evaluate(engine, instance, points.all()))
+            except Exception as exc:  # an engine that cannot evaluate this block
+                reason = (f"{ENGINE_LABELS.get(engine.name, engine.name)} could not evaluate "
+                          f"the block: {type(exc).__name__}: {exc}")
+                return tuple(_engine_error(step, reason) for step in d.steps)
+        tolerance = Tolerance(self.options.rtol, self.options.atol)
+        return tuple(
+            StepJudge(d, step, sym_step, numeric, points, tolerance, self.options.samples,
+                      worked_text, shape=(shapes or {}).get(step.index),
+                      describe_point=describe_point).result()
+            for step, sym_step in zip(d.steps, sym.steps, strict=True))
+
+    def _judge_shaped(self, d: Derivation, sizes: Sizes,
+                      sym: SymbolicBlock) -> tuple[StepResult, ...]:
+        checker = ShapeChecker(d, sizes)
+        return self._judge(
+            d, sym, shaped_points(d, sizes, self.options),
+            lambda engine, inst, points: MatrixEvaluator(engine, inst, sizes).steps(
+                d.steps, points),
+            "", shapes=checker.check_steps(),
+            describe_point=lambda point: group_point(point, d, checker.shapes))
+
+
+def _worst(runs: list[tuple[StepResult, ...]], sizes: list[str]) -> tuple[StepResult, ...]:
+    """Per step, the result at the first size where it fails (else at the first size)."""
+    out = []
+    for index, candidates_ in enumerate(zip(*runs, strict=True)):
+        del index
+        chosen = candidates_[0]
+        for size, result in zip(sizes, candidates_, strict=True):
+            if result.verdict.fails or result.verdict is Verdict.UNPROVEN:
+                detail = f"at {size}: {result.detail}" if size else result.detail
+                chosen = replace(result, detail=detail)
+                break
+        out.append(chosen)
+    return tuple(out)
 
 
 def _engine_error(step, reason: str) -> StepResult:

@@ -7,6 +7,7 @@ import random
 from fractions import Fraction
 
 from derive.model import Derivation, Domain
+from derive.shapes import ShapeChecker, Sizes, element_names
 
 # Points are multiples of 1/256: exact in binary floating point, so SymPy's exact value and
 # the engines' float64 value are computed at the very same point.
@@ -49,3 +50,23 @@ def candidates(derivation: Derivation, count: int, seed: int) -> list[dict[str, 
     rng = random.Random(block_seed(derivation.text, seed))
     return [{name: draw(derivation.domain(name), rng) for name in derivation.inputs}
             for _ in range(count)]
+
+
+def shaped_candidates(d: Derivation, sizes: Sizes, count: int,
+                      seed: int) -> list[dict[str, Fraction]]:
+    """Random points over every entry of every input; `sum(y) = c` fixes y's last entry."""
+    shapes = ShapeChecker(d, sizes).shapes
+    rng = random.Random(block_seed(d.text + sizes.text(), seed))
+    constraints = dict(d.sum_constraints)
+    points = []
+    for _ in range(count):
+        point: dict[str, Fraction] = {}
+        for name in d.inputs:
+            entries = [n for row in element_names(name, shapes[name]) for n in row]
+            for entry in entries:
+                point[entry] = draw(d.domain(name), rng)
+            if name in constraints:
+                point[entries[-1]] = constraints[name] - sum(
+                    (point[e] for e in entries[:-1]), Fraction(0))
+        points.append(point)
+    return points

@@ -6,10 +6,9 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
+from derive.evidence import SymbolicStep, approximately_equal, format_value, number
 from derive.model import Derivation, Step
 from derive.numeric import SideValues
-from derive.pretty import number
-from derive.prover import SymbolicStep, approximately_equal, format_value
 from derive.results import (
     ENGINE_LABELS,
     Counterexample,
@@ -27,9 +26,10 @@ class Tolerance:
     rtol: float = 1e-9
     atol: float = 1e-12
 
-    def close(self, a: float, b: float) -> bool:
-        """Whether two finite values agree."""
-        return abs(a - b) <= self.atol + self.rtol * max(abs(a), abs(b))
+    def close(self, a: Value, b: Value) -> bool:
+        """Whether two finite values (numbers, or matrices entry by entry) agree."""
+        return all(abs(x - y) <= self.atol + self.rtol * max(abs(x), abs(y))
+                   for x, y in zip(entries(a), entries(b), strict=True))
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,28 @@ class PointSet:
         return 1 if self.worked is not None else 0
 
 
-def _finite(*values: float) -> bool:
-    return all(math.isfinite(v) for v in values)
+Value = float | tuple[float, ...]  # a number, or the entries of a matrix (row-major)
+
+
+def entries(value: Value) -> tuple[float, ...]:
+    """The entries of a value (a number is one entry)."""
+    return value if isinstance(value, tuple) else (value,)
+
+
+def _finite(*values: Value) -> bool:
+    return all(math.isfinite(x) for v in values for x in entries(v))
+
+
+def show(value: Value, shape: tuple[int, int] | None = None) -> str:
+    """A value for messages: a number, `[a, b]` for a vector, `[[a, b], [c, d]]` for a matrix."""
+    items = entries(value)
+    if len(items) == 1:
+        return number(items[0])
+    rows, cols = shape if shape is not None else (len(items), 1)
+    if cols == 1:
+        return "[" + ", ".join(number(x) for x in items) + "]"
+    return "[" + ", ".join("[" + ", ".join(number(x) for x in items[r * cols:(r + 1) * cols])
+                           + "]" for r in range(rows)) + "]"
 
 
 def _names(engines: list[str]) -> str:
@@ -63,7 +83,8 @@ class StepJudge:
 
     def __init__(self, derivation: Derivation, step: Step, sym: SymbolicStep,
                  numeric: list[SideValues], points: PointSet, tolerance: Tolerance,
-                 samples: int, worked_text: str) -> None:
+                 samples: int, worked_text: str, shape: tuple[int, int] | None = None,
+                 describe_point=None) -> None:
         self.d = derivation
         self.step = step
         self.sym = sym
@@ -72,6 +93,9 @@ class StepJudge:
         self.tol = tolerance
         self.samples = samples
         self.worked_text = worked_text
+        self.shape = shape
+        self.describe_point = describe_point or (
+            lambda point: tuple((k, number(float(v))) for k, v in point.items()))
         i = step.index - 1
         self.lhs = {v.engine: v.lhs[i] for v in numeric}
         self.rhs = {v.engine: v.rhs[i] for v in numeric}
@@ -120,7 +144,8 @@ class StepJudge:
                     if _finite(a, b) and not self.tol.close(a, b):
                         return (f"{ENGINE_LABELS[first]} and {ENGINE_LABELS[other]} compute "
                                 f"different values of the {side} side at "
-                                f"{self._point_text(j)}: {number(a)} and {number(b)}")
+                                f"{self._point_text(j)}: {self._show(a)} and "
+                                f"{self._show(b)}")
         offset = self.points.offset
         for index, lv, rv in self.sym.values:
             j = index + offset
@@ -129,15 +154,18 @@ class StepJudge:
                                            ("right", rv, self.rhs[e][j])):
                     if _finite(theirs) and not self.tol.close(mine, theirs):
                         return (f"SymPy and {ENGINE_LABELS[e]} compute different values of "
-                                f"the {side} side at {self._point_text(j)}: {number(mine)} "
-                                f"and {number(theirs)}")
+                                f"the {side} side at {self._point_text(j)}: "
+                                f"{self._show(mine)} and {self._show(theirs)}")
         return None
 
     def _point_text(self, j: int) -> str:
         if self.points.worked is not None and j == 0:
             return f"the worked point ({self.worked_text})"
         point = self.points.all()[j]
-        return ", ".join(f"{k} = {number(float(v))}" for k, v in point.items())
+        return ", ".join(f"{k} = {v}" for k, v in self.describe_point(point))
+
+    def _show(self, value: Value) -> str:
+        return show(value, self.shape)
 
     # --- the verdict ---------------------------------------------------------------------------
 
@@ -245,17 +273,14 @@ class StepJudge:
         return next((m for m in mismatches if m is not None), None)
 
     def _counterexample(self, j: int) -> Counterexample:
-        point = self.points.all()[j]
-        if self.points.worked is not None and j == 0:
-            shown = tuple((k, number(float(v))) for k, v in point.items())
-        else:
-            shown = tuple((k, number(float(v))) for k, v in point.items())
+        shown = self.describe_point(self.points.all()[j])
         values = []
         sym_value = self._sympy_at(j)
         if sym_value is not None:
             values.append(EngineValues("sympy", *sym_value))
         for e in self.engines:
-            values.append(EngineValues(e, number(self.lhs[e][j]), number(self.rhs[e][j])))
+            values.append(EngineValues(e, self._show(self.lhs[e][j]),
+                                       self._show(self.rhs[e][j])))
         return Counterexample(shown, tuple(values), self.sym.actual)
 
     def _sympy_at(self, j: int) -> tuple[str, str] | None:
@@ -265,7 +290,7 @@ class StepJudge:
             return format_value(self.sym.at_lhs), format_value(self.sym.at_rhs)
         for index, lv, rv in self.sym.values:
             if index + self.points.offset == j:
-                return number(lv), number(rv)
+                return self._show(lv), self._show(rv)
         return None
 
     def _stats(self) -> tuple[EngineStats, ...]:
@@ -282,5 +307,6 @@ class StepJudge:
         return tuple(stats)
 
 
-def _deviation(pairs: list[tuple[float, float]]) -> float | None:
-    return max((abs(a - b) for a, b in pairs), default=None)
+def _deviation(pairs: list[tuple[Value, Value]]) -> float | None:
+    return max((abs(x - y) for a, b in pairs for x, y in zip(entries(a), entries(b),
+                                                              strict=True)), default=None)

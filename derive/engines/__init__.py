@@ -32,6 +32,22 @@ class Engine(Protocol):
     def to_list(self, values: Array) -> list[float]:
         """Plain floats, one per sample point."""
 
+    # --- vectors and matrices: arrays of shape (points, rows, columns) ------------------
+
+    def matrix(self, values: list[list[list[float]]]) -> Array:
+        """A float64 array of shape (points, rows, columns)."""
+
+    def vjp(self, f: Callable[[Array], Array], at: Array,
+            ) -> tuple[Array, Callable[[Array], Array]]:
+        """`f(at)` and its pullback: cotangent ↦ gradient by `at`, differentiable."""
+
+    def linalg(self, name: str) -> Callable[..., Array]:
+        """Batched matrix operations: matmul, transpose, inv, det, diagonal, diag_embed,
+        sum (over rows and columns, keeping them), eye (n, like), concat (arrays, axis)."""
+
+    def to_nested(self, values: Array) -> list:
+        """Nested lists of floats."""
+
 
 ENGINES: dict[str, str] = {
     "torch": "derive.engines.torch_engine:TorchEngine",

@@ -64,6 +64,34 @@ class JaxEngine:
     def to_list(self, values: Array) -> list[float]:
         return [float(v) for v in np.asarray(values, dtype=np.float64).reshape(-1)]
 
+    def matrix(self, values: list[list[list[float]]]) -> Array:
+        return jnp.asarray(values, dtype=jnp.float64)
+
+    def vjp(self, f: Callable[[Array], Array], at: Array,
+            ) -> tuple[Array, Callable[[Array], Array]]:
+        out, pullback = jax.vjp(lambda u: f(u) + 0 * u.sum(axis=(-2, -1), keepdims=True), at)
+        return out, lambda cotangent: pullback(cotangent)[0]
+
+    def linalg(self, name: str) -> Callable[..., Array]:
+        return _LINALG[name]
+
+    def to_nested(self, values: Array) -> list:
+        return np.asarray(values, dtype=np.float64).tolist()
+
+
+_LINALG: dict[str, Callable[..., Array]] = {
+    "concat": lambda arrays, axis: jnp.concatenate(arrays, axis=axis),
+    "matmul": jnp.matmul,
+    "transpose": lambda a: jnp.swapaxes(a, -2, -1),
+    "inv": jnp.linalg.inv,
+    "det": lambda a: jnp.linalg.det(a)[..., None, None],
+    "diagonal": lambda a: jnp.diagonal(a, axis1=-2, axis2=-1)[..., None],
+    "diag_embed": lambda v: v * jnp.eye(v.shape[-2], dtype=jnp.float64),
+    "sum": lambda a: a.sum(axis=(-2, -1), keepdims=True),
+    "eye": lambda n, like: jnp.broadcast_to(jnp.eye(n, dtype=jnp.float64),
+                                            (like.shape[0], n, n)),
+}
+
 
 def _fold(op: Callable[[Array, Array], Array]) -> Callable[..., Array]:
     def folded(*args: Array) -> Array:

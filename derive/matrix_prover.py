@@ -1,0 +1,81 @@
+"""SymPy's view of the steps of a shaped block, entry by entry, under the same budgets."""
+
+from __future__ import annotations
+
+import sympy
+
+from derive.budget import BudgetExceeded, Deadline, time_limit
+from derive.latex import latex
+from derive.matrix_symbolic import MatrixModel
+from derive.model import Derivation
+from derive.mpeval import Undefined, mp_value
+from derive.pretty import notes
+from derive.prover import PRECISION, REFUTE_POINTS, SymbolicBlock, SymbolicOptions, SymbolicStep
+from derive.prover import _prove as prove_zero
+from derive.shapes import Sizes
+
+
+def check_shaped_symbolic(d: Derivation, instance: Derivation, points: list[dict],
+                          options: SymbolicOptions, sizes: Sizes) -> SymbolicBlock:
+    """Each step's SymPy verdict for one choice of sizes."""
+    model = MatrixModel(d, sizes)
+    concrete = MatrixModel(instance, sizes) if instance is not d else model
+    steps = []
+    for step in d.steps:
+        steps.append(_check_step(model, concrete, step, points, options))
+    return SymbolicBlock(tuple(steps), ())
+
+
+def _check_step(model: MatrixModel, concrete: MatrixModel, step, points, options):
+    deadline = Deadline(options.step_budget)
+    latex_sides = {"lhs_latex": latex(step.lhs), "rhs_latex": latex(step.rhs)}
+    try:
+        with time_limit(deadline.left()):
+            lhs, rhs = model.full(step.lhs), model.full(step.rhs)
+            lhs_c = concrete.full(step.lhs) if concrete is not model else lhs
+            rhs_c = concrete.full(step.rhs) if concrete is not model else rhs
+            actual = notes(model.graph(step.lhs).tolist())
+    except BudgetExceeded:
+        return SymbolicStep("unknown", "SymPy ran out of time building the step",
+                            **latex_sides)
+    if any(e.has(sympy.zoo, sympy.nan) for e in (*lhs, *rhs)):
+        return SymbolicStep("error", "a side is undefined (a division by zero or log(0))",
+                            **latex_sides)
+    if step.approximate:
+        return SymbolicStep("error", "approximate steps are for scalars at the worked point",
+                            **latex_sides)
+    values, refuted_at = _evaluate(concrete, lhs_c, rhs_c, points, deadline)
+    if refuted_at is not None:
+        return SymbolicStep("refuted", "SymPy finds the sides differ at an exact point",
+                            values=values, refuted_at=refuted_at,
+                            actual=actual if len(actual) <= 300 else None, **latex_sides)
+    status, reason = "proved", "SymPy proves every entry"
+    for left, right in zip(lhs, rhs, strict=True):
+        status, entry_reason = prove_zero(left - right, deadline)
+        if status != "proved":
+            reason = entry_reason
+            break
+    return SymbolicStep(status, reason, values=values, actual=actual, **latex_sides)
+
+
+def _evaluate(model: MatrixModel, lhs, rhs, points, deadline):
+    values = []
+    refuted_at = None
+    symbols = {s.name: s for s in model.element_symbols()}
+    for index, point in enumerate(points):
+        if len(values) >= REFUTE_POINTS or deadline.left() <= 0:
+            break
+        subs = {symbols[k]: sympy.Rational(v.numerator, v.denominator)
+                for k, v in point.items() if k in symbols}
+        try:
+            with time_limit(min(deadline.left(), 1.0)):
+                lv = [mp_value(e, subs, PRECISION) for e in lhs]
+                rv = [mp_value(e, subs, PRECISION) for e in rhs]
+        except (Undefined, BudgetExceeded, ValueError, TypeError, ZeroDivisionError,
+                OverflowError):
+            continue
+        values.append((index, tuple(float(v) for v in lv), tuple(float(v) for v in rv)))
+        if refuted_at is None and any(abs(a - b) > 1e-20 * max(1, abs(a), abs(b))
+                                      for a, b in zip(lv, rv, strict=True)):
+            refuted_at = index
+    return tuple(values), refuted_at
