@@ -62,7 +62,15 @@ def decimal_side(expr: ast.Expr) -> tuple[Fraction, Fraction] | None:
 def _approximately(step: Step, lv, rv, options: SymbolicOptions) -> bool:
     """The `≈` rule: a decimal stands for what rounds to it; otherwise the tolerance."""
     return approximately_equal(step, float(lv), float(rv), options.rtol, options.atol,
-                               exact=(Fraction(str(lv)), Fraction(str(rv))))
+                               exact=(_fraction(lv), _fraction(rv)))
+
+
+def _fraction(value) -> Fraction:
+    """An exact value, or an mpmath number as the fraction it stores (man·2^exp)."""
+    if isinstance(value, Fraction):
+        return value
+    mantissa, exponent = value.man_exp
+    return Fraction(int(mantissa)) * Fraction(2) ** int(exponent)
 
 
 def approximately_equal(step: Step, lhs: float, rhs: float, rtol: float, atol: float,

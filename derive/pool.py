@@ -5,6 +5,8 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import resource
+import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, TimeoutError
 from typing import Any
@@ -37,17 +39,24 @@ def _limit_memory() -> None:
         pass
 
 
-class WorkerPool:
-    """A pool of forked workers with a hard timeout per task.
+def _context() -> multiprocessing.context.BaseContext:
+    """`fork` while this process is single-threaded and has no torch or jax (the CLI, which
+    starts its workers first); else `forkserver`, whose workers start from a clean process
+    (forking a process that runs JAX's threads can deadlock). A script that calls derive
+    after importing torch or jax therefore needs the usual `if __name__ == "__main__":`."""
+    if threading.active_count() == 1 and not {"torch", "jax"} & set(sys.modules):
+        return multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["derive.prover", "derive.matrix_prover"])
+    return context
 
-    The pool is started before torch or jax are imported, so its workers carry SymPy
-    only; `fork` (not spawn) means a user's script is never re-imported by a worker.
-    """
+
+class WorkerPool:
+    """A pool of worker processes with a hard timeout per task and capped memory."""
 
     def __init__(self, workers: int) -> None:
-        context = multiprocessing.get_context("fork")
         self._pool = ProcessPool(max_workers=workers, initializer=_limit_memory,
-                                 context=context)
+                                 context=_context())
         atexit.register(self.close)
 
     def submit(self, function: Callable[..., Any], *args: Any, timeout: float) -> Future:

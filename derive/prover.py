@@ -182,12 +182,23 @@ def _at_point(model: SympyModel, lhs: sympy.Expr, rhs: sympy.Expr, step: Step,
             except (Undefined, ValueError, TypeError, ZeroDivisionError, OverflowError):
                 return {"at_point": "undefined", "at_lhs": lf, "at_rhs": rf}
             if step.approximate:
-                equal = _approximately(step, lv, rv, options)
+                equal = _approximately(step, _exact_or(lhs, point, lv),
+                                       _exact_or(rhs, point, rv), options)
             else:
                 equal = _exactly_equal(lhs, rhs, point, lv, rv)
     except BudgetExceeded:
         return {}
     return {"at_point": "equal" if equal else "unequal", "at_lhs": lf, "at_rhs": rf}
+
+
+def _exact_or(expr: sympy.Expr, point: dict, approximate):
+    """The exact rational value of `expr` at `point` when it has one, else `approximate`."""
+    if _too_big(expr):
+        return approximate
+    value = expr.xreplace(point)
+    if value.is_Rational:
+        return Fraction(int(value.p), int(value.q))
+    return approximate
 
 
 def _exactly_equal(lhs, rhs, point, lv, rv) -> bool:

@@ -17,7 +17,7 @@ from derive.parser import parse_block
 from derive.symbolic import SympyModel
 
 x, y, w, z = sympy.symbols("x y w z")
-dx, d_ = sympy.symbols("dx d")  # names a careless printer would turn into derivatives
+dx, dy, d_ = sympy.symbols("dx dy d")  # names a careless printer would turn into derivatives
 f = sympy.Function("f")
 
 
@@ -71,6 +71,7 @@ def round_trip(expr: sympy.Expr) -> str:
     (sympy.Derivative(x**2*y, x, y), "d^2(x^2·y)/d(x)d(y)"),
     (sympy.Derivative(dx**2, dx), "d(dx^2)/d(dx)"),
     (dx/d_ + d_/dx, "d/(dx) + dx/(d)"),
+    (dx/dy + x*y, "dx/(dy) + x·y"),  # `dx/dy` would be a derivative: x and y are names here
     (sympy.Derivative(f(x**2), x), "d(f(x^2))/dx"),
     (sigmoid(x)*(1 - sigmoid(x)), "(1 - sigmoid(x))·sigmoid(x)"),
 ])
@@ -92,19 +93,21 @@ def test_printer_refuses_what_a_block_cannot_say(expr: sympy.Basic) -> None:
         BlockPrinter().doprint(expr)
 
 
-LEAVES = st.sampled_from([x, y, dx, d_, sympy.Integer(2), sympy.Integer(-3),
+# real symbols, or SymPy rewrites abs(exp(x)) as exp(re(x)), which no block can say
+X, Y, DX, DY, D = sympy.symbols("x y dx dy d", real=True)
+LEAVES = st.sampled_from([X, Y, DX, DY, D, sympy.Integer(2), sympy.Integer(-3),
                           sympy.Rational(1, 3), sympy.Rational(-5, 2), sympy.Float(0.25),
                           sympy.Float(-1.5e-7), sympy.pi, sympy.E])
 
 
-def _derivative(e: sympy.Expr, v: sympy.Symbol = x) -> sympy.Derivative:
+def _derivative(e: sympy.Expr, v: sympy.Symbol = X) -> sympy.Derivative:
     return sympy.Derivative(e * v, v, evaluate=False)
 
 
 UNARY = [sympy.exp, sympy.sin, sympy.cos, sympy.tanh, sympy.Abs, sympy.sqrt,
-         lambda e: -e, lambda e: 1/e, _derivative, lambda e: _derivative(e, dx),
+         lambda e: -e, lambda e: 1/e, _derivative, lambda e: _derivative(e, DX),
          lambda e: _derivative(e)**2, lambda e: 2**_derivative(e),
-         lambda e: sympy.Derivative(e * x * y, x, y)]
+         lambda e: sympy.Derivative(e * X * Y, X, Y)]
 
 
 def _max(a: sympy.Expr, b: sympy.Expr) -> sympy.Expr:
@@ -135,3 +138,87 @@ EXPRESSIONS = st.recursive(LEAVES, _grow, max_leaves=8).filter(
 @given(EXPRESSIONS)
 def test_printed_text_parses_back_to_the_same_expression(expr: sympy.Expr) -> None:
     round_trip(expr)
+
+
+def linear_model(at_x: int = 1) -> tuple[Derivation, sympy.Symbol, sympy.Symbol]:
+    d = Derivation("linear model", at={x: at_x, y: 2, w: 1})
+    yhat = d.node("ŷ", w*x)
+    loss = d.node("loss", (yhat - y)**2)
+    return d, yhat, loss
+
+
+def test_a_right_derivation_holds_and_holds_at_the_point() -> None:
+    d, yhat, loss = linear_model()
+    d.chain(d.diff(loss, w), 2*(yhat - y)*x, -2)
+    assert d.text() == ("title: linear model\n"
+                        "at: x = 1, y = 2, w = 1\n"
+                        "ŷ := w·x\n"
+                        "loss := (-y + ŷ)^2\n"
+                        "d(loss)/dw = x·(-2·y + 2·ŷ) = -2\n")
+    result = d.check()
+    assert result.verdicts == ["holds", "holds-at-point"]
+    result.assert_ok()
+
+
+def test_a_step_wrong_at_the_worked_point_reports_like_check() -> None:
+    d, yhat, loss = linear_model(at_x=3)
+    d.chain(d.diff(loss, w), 2*(yhat - y)*x, 2)
+    result = d.check()
+    assert result.verdicts == ["holds", "wrong"]
+    assert result.derivation == derive.check(d.text(), source="<Derivation>").derivation
+    with pytest.raises(AssertionError) as caught:
+        result.assert_ok()
+    assert str(caught.value).startswith(
+        "<Derivation>:5: wrong: linear model, step 2: x·(-2·y + 2·ŷ) = 2 — at the worked point "
+        "(x = 3, y = 2, w = 1) x·(-2·y + 2·ŷ) = 6, not 2")
+
+
+def test_abstract_functions_and_the_chain_rule() -> None:
+    d = Derivation("chain rule")
+    f, g = d.function("f"), d.function("g")
+    u = d.node("u", g(x))
+    d.chain(d.diff(f(g(x)), x), d.diff(f(u), u) * d.diff(u, x))
+    d.chain(d.diff(f(u), x), d.diff(f(u), u) * g(x))  # the inner derivative forgotten
+    assert d.text().splitlines()[:3] == ["title: chain rule", "function: f, g", "u := g(x)"]
+    assert d.check().verdicts == ["holds", "wrong"]
+
+
+def test_defined_functions_assumptions_and_approximate_steps() -> None:
+    t = sympy.Symbol("t")
+    q = sympy.Symbol("q", positive=True)
+    d = Derivation("sigmoid", at={z: 1, q: sympy.Rational(1, 2)})
+    σ = d.define("σ", [t], 1/(1 + sympy.exp(-t)))
+    d.assume(sympy.And(z > -10, z < 10))
+    d.chain(d.diff(σ(z), z), σ(z)*(1 - σ(z)))
+    d.chain(d.diff(sigmoid(z), z), sympy.Float(0.1966), approximate=True)
+    d.chain(d.diff(sympy.log(q), q), 1/q, 2)
+    text = d.text()
+    assert "assume: z > -10, z < 10, q > 0\n" in text
+    assert "σ(t) := 1/(1 + exp(-t))\n" in text
+    assert "d(sigmoid(z))/dz ≈ 0.1966\n" in text
+    assert d.check().verdicts == ["holds", "holds-at-point", "holds", "holds-at-point"]
+
+
+def test_expect_wrong() -> None:
+    d = Derivation("forgot the power rule", expect="wrong")
+    d.chain(d.diff(x**2, x), x)
+    assert "expect: wrong" in d.text()
+    assert d.check().ok
+
+
+@pytest.mark.parametrize("build", [
+    lambda d: d.node("x'", x),
+    lambda d: d.node("exp", x),
+    lambda d: (d.node("a", x), d.node("a", y)),
+    lambda d: d.function("d"),
+    lambda d: d.function("sigmoid"),
+    lambda d: d.chain(x),
+    lambda d: d.chain("x", x),
+    lambda d: d.assume(x + 1),
+    lambda d: Derivation("t", at={x: y}),
+    lambda d: Derivation("two\nlines"),
+    lambda d: d.diff(x),
+])
+def test_mistakes_in_building_are_usage_errors(build) -> None:
+    with pytest.raises(derive.UsageError):
+        build(Derivation("t"))
