@@ -24,13 +24,18 @@ class MatrixEvaluator:
         self.shapes = ShapeChecker(d, sizes).shapes
         self.la = engine.linalg
 
-    def environment(self, points: list[dict[str, Fraction]]) -> dict[str, Array]:
-        """Inputs as (points, rows, columns) arrays, then every node forward."""
-        env = {}
+    def inputs(self, points: list[dict[str, Fraction]]) -> dict[str, Array]:
+        """Every input as a (points, rows, columns) array."""
+        out = {}
         for name in self.d.inputs:
             names = element_names(name, self.shapes[name])
-            env[name] = self.engine.matrix([[[float(p[n]) for n in row] for row in names]
+            out[name] = self.engine.matrix([[[float(p[n]) for n in row] for row in names]
                                             for p in points])
+        return out
+
+    def environment(self, inputs: dict[str, Array]) -> dict[str, Array]:
+        """The inputs, then every node computed forward in definition order."""
+        env = dict(inputs)
         for node in self.d.nodes:
             env[node.name] = self.value(node.expr, env)
         return env
@@ -162,14 +167,28 @@ class MatrixEvaluator:
         return concat([concat(row, -1) for row in blocks], -2)
 
     def steps(self, steps: tuple[Step, ...], points: list[dict[str, Fraction]]) -> SideValues:
-        """Both sides of each step at each point, each a tuple of entries (row-major)."""
-        env = self.environment(points)
+        """Both sides of each step at each point, each a tuple of entries (row-major).
+
+        The whole block is one function of its inputs, compiled once by engines that
+        compile (JAX): shapes differ from block to block, and op-by-op dispatch would
+        compile every operation anew for each shape."""
+        def sides(inputs: dict[str, Array]) -> list[tuple[Array, Array]]:
+            env = self.environment(inputs)
+            return [(self._batched(self.value(s.lhs, env), inputs),
+                     self._batched(self.value(s.rhs, env), inputs)) for s in steps]
+
+        results = self.engine.compile(sides)(self.inputs(points))
         count = len(points)
-        lhs, rhs = [], []
-        for step in steps:
-            lhs.append(self._per_point(self.value(step.lhs, env), count))
-            rhs.append(self._per_point(self.value(step.rhs, env), count))
-        return SideValues(self.engine.name, tuple(lhs), tuple(rhs))
+        lhs = tuple(self._per_point(left, count) for left, _right in results)
+        rhs = tuple(self._per_point(right, count) for _left, right in results)
+        return SideValues(self.engine.name, lhs, rhs)
+
+    def _batched(self, value: Array, inputs: dict[str, Array]) -> Array:
+        """A value with its points axis, even when it is a constant."""
+        if len(getattr(value, "shape", ())) == 3:
+            return value
+        some = next(iter(inputs.values()))
+        return value + 0 * self.la("sum")(some)
 
     def _per_point(self, values: Array, count: int) -> tuple[tuple[float, ...], ...]:
         nested = self.engine.to_nested(values)

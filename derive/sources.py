@@ -49,7 +49,8 @@ def blocks_in_notebook(text: str, source: str) -> list[BlockText]:
         if not isinstance(cells, list):
             raise TypeError
     except (ValueError, KeyError, TypeError):
-        raise SourceError(source, "not a valid Jupyter notebook (expected JSON with `cells`)")
+        raise SourceError(source, "not a valid Jupyter notebook (expected JSON with `cells`)") \
+            from None
     found = []
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "markdown":

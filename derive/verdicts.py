@@ -242,7 +242,8 @@ class StepJudge:
         if sym.status == "refuted" or (sym.status == "unknown" and all(
                 m is not None for m in mismatches)):
             if all(not i for i in identity) or sym.at_point == "unequal":
-                return Verdict.WRONG, self._wrong_detail(), self._example_point(mismatches)
+                example = self._example_point(mismatches)
+                return Verdict.WRONG, self._wrong_detail(example), example
             good = self.engines[identity.index(True)]
             return (Verdict.DISAGREE, f"SymPy finds the sides differ, but "
                     f"{ENGINE_LABELS[good]} finds them equal at every sample point",
@@ -276,14 +277,20 @@ class StepJudge:
         return (Verdict.WRONG, f"at the worked point ({self.worked_text}) "
                 f"{self.step.lhs_text} = {exact}…, which is not ≈ {self.step.rhs_text}", 0)
 
-    def _wrong_detail(self) -> str:
+    def _wrong_detail(self, example: int | None) -> str:
         sym, step = self.sym, self.step
         if sym.at_point == "unequal":
             return (f"at the worked point ({self.worked_text}) {step.lhs_text} = "
                     f"{format_value(sym.at_lhs)}, not {format_value(sym.at_rhs)}")
         if sym.actual and sym.actual.replace(" ", "") != step.lhs_text.replace(" ", ""):
             return f"{step.lhs_text} is {sym.actual}, not {step.rhs_text}"
-        return f"{step.lhs_text} is not {step.rhs_text}"
+        text = f"{step.lhs_text} is not {step.rhs_text}"
+        if example is not None:  # no short formula to show: show the values instead
+            first = self.engines[0]
+            text += (f": at {self._point_text(example)} the left side is "
+                     f"{self._show(self.lhs[first][example])} and the right side "
+                     f"{self._show(self.rhs[first][example])}")
+        return text
 
     def _example_point(self, mismatches: list[int | None]) -> int | None:
         if self.sym.at_point == "unequal":

@@ -6,7 +6,7 @@ import random
 
 import pytest
 import sympy
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sympy.core.function import AppliedUndef
 
@@ -38,7 +38,10 @@ def same_value(a: sympy.Expr, b: sympy.Expr) -> bool:
     for _ in range(3):
         point = {sympy.Symbol(n): sympy.Rational(rng.randint(11, 29), 10) for n in names}
         va, vb = (sympy.N(e.xreplace(point), 30) for e in (a, b))
-        if va.has(sympy.nan, sympy.zoo) or vb.has(sympy.nan, sympy.zoo):
+        undefined = [v.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo) for v in (va, vb)]
+        if any(undefined):  # a pole: both sides must have it
+            if all(undefined):
+                continue
             return False
         if not abs(va - vb) <= sympy.Float("1e-12") * max(1, abs(va), abs(vb)):
             return False
@@ -46,8 +49,10 @@ def same_value(a: sympy.Expr, b: sympy.Expr) -> bool:
 
 
 def round_trip(expr: sympy.Expr) -> str:
+    """Print `expr`, parse it back and compare; a float stands for the decimal it prints as."""
     text = BlockPrinter().doprint(expr)
-    assert same_value(lowered(text), expr.doit()), text
+    decimals = {f: sympy.Rational(repr(float(f))) for f in expr.atoms(sympy.Float)}
+    assert same_value(lowered(text), expr.xreplace(decimals).doit()), text
     return text
 
 
@@ -122,6 +127,12 @@ BINARY = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, 
           lambda a, b: a / _derivative(b), lambda a, b: a ** b]
 
 
+# what the expressions above may become and a block can say
+SAYABLE = (sympy.Add, sympy.Mul, sympy.Pow, sympy.Rational, sympy.Float, sympy.Symbol,
+           sympy.Tuple, sympy.Derivative, sympy.exp, sympy.sin, sympy.cos, sympy.tanh,
+           sympy.Abs, sympy.Max, type(sympy.pi), type(sympy.E))
+
+
 def _grow(children: st.SearchStrategy) -> st.SearchStrategy:
     unary = st.tuples(st.sampled_from(UNARY), children).map(lambda t: t[0](t[1]))
     binary = st.tuples(st.sampled_from(BINARY), children, children).map(
@@ -137,7 +148,12 @@ EXPRESSIONS = st.recursive(LEAVES, _grow, max_leaves=8).filter(
                                                                   HealthCheck.filter_too_much])
 @given(EXPRESSIONS)
 def test_printed_text_parses_back_to_the_same_expression(expr: sympy.Expr) -> None:
-    round_trip(expr)
+    assume(not expr.doit().has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo))
+    if all(isinstance(e, SAYABLE) for e in sympy.preorder_traversal(expr)):
+        round_trip(expr)
+    else:  # SymPy rewrote it with `re`, `sign`, …: refused, never printed as something else
+        with pytest.raises(derive.UsageError, match="cannot be written in a derive block"):
+            BlockPrinter().doprint(expr)
 
 
 def linear_model(at_x: int = 1) -> tuple[Derivation, sympy.Symbol, sympy.Symbol]:

@@ -18,7 +18,7 @@ from derive.parser import parse_block
 from derive.symbolic import SympyModel
 
 
-def S(name: str) -> sympy.Symbol:  # noqa: N802 - reads like SymPy's own S
+def S(name: str) -> sympy.Symbol:
     return sympy.Symbol(name, real=True)
 
 

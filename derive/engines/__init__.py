@@ -41,6 +41,9 @@ class Engine(Protocol):
             ) -> tuple[Array, Callable[[Array], Array]]:
         """`f(at)` and its pullback: cotangent ↦ gradient by `at`, differentiable."""
 
+    def compile(self, f: Callable) -> Callable:
+        """`f` compiled for repeated calls where the library compiles (jax.jit), else `f`."""
+
     def linalg(self, name: str) -> Callable[..., Array]:
         """Batched matrix operations: matmul, transpose, inv, det, diagonal, diag_embed,
         sum (over rows and columns, keeping them), eye (n, like), concat (arrays, axis)."""

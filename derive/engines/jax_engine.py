@@ -72,6 +72,9 @@ class JaxEngine:
         out, pullback = jax.vjp(lambda u: f(u) + 0 * u.sum(axis=(-2, -1), keepdims=True), at)
         return out, lambda cotangent: pullback(cotangent)[0]
 
+    def compile(self, f: Callable) -> Callable:
+        return jax.jit(f)
+
     def linalg(self, name: str) -> Callable[..., Array]:
         return _LINALG[name]
 

@@ -63,6 +63,9 @@ class TorchEngine:
 
         return out, pullback
 
+    def compile(self, f: Callable) -> Callable:
+        return f  # eager PyTorch is fast enough op by op
+
     def linalg(self, name: str) -> Callable[..., Array]:
         return _LINALG[name]
 

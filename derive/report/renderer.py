@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from derive.latex import name as latex_name
 from derive.output import format_point, step_equation
 from derive.report import markdown as md
 from derive.report.pages import INDEX, Index, SourcePage
@@ -176,11 +177,14 @@ class ReportRenderer:
 
     def _render_Counterexample(self, example: Counterexample) -> str:
         blocks = []
-        if example.point:
+        if example.point and any(v.startswith("[") for _k, v in example.point):
+            shown = ", ".join(f"${latex_name(k)} = {latex_value(v)}$" for k, v in example.point)
+            blocks.append(f"**Counterexample:** {shown}")
+        elif example.point:
             blocks.append(f"**Counterexample:** {md.code(format_point(example.point))}")
         if example.values:
-            rows = [[md.text(ENGINE_LABELS.get(v.engine, v.engine)), md.code(v.lhs, table=True),
-                     md.code(v.rhs, table=True)]
+            rows = [[md.text(ENGINE_LABELS.get(v.engine, v.engine)), _value_cell(v.lhs),
+                     _value_cell(v.rhs)]
                     for v in example.values]
             blocks.append(md.table(["Engine", "Left side", "Right side"], rows))
         if example.actual:
@@ -221,3 +225,20 @@ def deviation_bound(value: float) -> str:
     if value >= 1e-6:
         return f"{value:.2g}"
     return f"< 1e{math.ceil(math.log10(value))}"
+
+
+def latex_value(text: str) -> str:
+    """`[[1, 2], [3, 4]]` as a LaTeX bmatrix, `[1, 2]` as a column; a number as it is."""
+    if not text.startswith("["):
+        return text
+    inner = text[1:-1]
+    if inner.startswith("["):
+        rows = [row.strip(" []").split(", ") for row in inner.split("], [")]
+    else:
+        rows = [[entry] for entry in inner.split(", ")]
+    body = r" \\ ".join(" & ".join(row) for row in rows)
+    return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"
+
+
+def _value_cell(text: str) -> str:
+    return f"${latex_value(text)}$" if text.startswith("[") else md.code(text, table=True)
