@@ -69,8 +69,8 @@ def _fraction(value) -> Fraction:
     """An exact value, or an mpmath number as the fraction it stores (man·2^exp)."""
     if isinstance(value, Fraction):
         return value
-    mantissa, exponent = value.man_exp
-    return Fraction(int(mantissa)) * Fraction(2) ** int(exponent)
+    sign, mantissa, exponent, _bits = value._mpf_  # man_exp drops the sign
+    return (-1) ** sign * Fraction(int(mantissa)) * Fraction(2) ** int(exponent)
 
 
 def approximately_equal(step: Step, lhs: float, rhs: float, rtol: float, atol: float,

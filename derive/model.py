@@ -411,8 +411,11 @@ class _Resolver:
     def expr(self, expr: ast.Expr, line: int, params: tuple[str, ...]) -> ast.Expr:
         """Resolve calls, products and derivatives in `expr`."""
         match expr:
+            # `tanh²(x)` reads `tanh` as a value: refuse it rather than make `tanh` an input.
+            # Names of section 9's matrix functions (`mean`, `norm`, `tr`) stay usable as inputs.
             case ast.Name(id=name) if name not in params and name not in self.node_lines and (
-                    name in BUILTINS or name in self.functions or name in self.abstract_names):
+                    (name in BUILTINS and name not in MATRIX_BUILTINS) or
+                    name in self.functions or name in self.abstract_names):
                 raise BlockError(f"`{name}` is a function: call it, as in `{name}(x)` (and write "
                                  f"its square as `{name}(x)^2`)", line,
                                  expr.pos.column if expr.pos else None)
@@ -519,7 +522,8 @@ class _Resolver:
         for name in names:
             if name in self.constants:
                 raise BlockError(f"cannot differentiate by the constant `{name}`", line, column)
-            if name in self.functions or name in self.abstract_names or name in BUILTINS:
+            if name in self.functions or name in self.abstract_names or (
+                    name in BUILTINS and name not in MATRIX_BUILTINS):
                 raise BlockError(f"cannot differentiate by the function `{name}`: the "
                                  "variable must be an input or a node", line, column)
         return names

@@ -22,6 +22,8 @@ MAX_NESTING = 200
 
 HEADER = re.compile(r"^\s*(title|at|assume|function|functions|expect|shape)\s*:(?!=)\s*(.*)$")
 STARTS_WITH_RELATION = re.compile(r"^\s*(=|≈|~=)")
+# `1e-3` would read as 1·e - 3 and `2e3` as 2·e3: refuse what looks like scientific notation.
+SCIENTIFIC = re.compile(r"(?<![\w.])\d+(?:\.\d+)?[eE][+-]?\d+(?![\w.])")
 
 _TERMINAL_NAMES = {
     "NAME": "a name",
@@ -180,6 +182,12 @@ class _BlockBuilder:
         line = strip_comment(raw)
         if not line.strip():
             return  # blank lines and comments keep a chain open
+        scientific = SCIENTIFIC.search(line)
+        if scientific:
+            raise BlockError(
+                f"`{scientific.group()}` looks like scientific notation, which blocks do not "
+                f"read: write the number out, as in `{_plain(scientific.group())}`",
+                number, scientific.start() + 1)
         if header:
             self._header(header.group(1), line, header.start(2), number)
             self.chain_tail = None
@@ -285,6 +293,12 @@ def _parse_shapes(value: str, number: int, start: int) -> list[Shape]:
         shapes.append(Shape(match.group(1), dims, number))
         column += len(part) + 1
     return shapes
+
+
+def _plain(text: str) -> str:
+    """`1e-3` as `0.001`, `2.5E3` as `2500`."""
+    value = Fraction(text.lower())
+    return str(value.numerator) if value.denominator == 1 else f"{float(value):f}".rstrip("0")
 
 
 def _parse(line: str, start: str, number: int) -> Tree:

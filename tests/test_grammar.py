@@ -428,3 +428,10 @@ def test_resolution_errors(text, line, message) -> None:
     err = error(text)
     assert err.line == line
     assert message in err.message
+
+
+def test_names_of_matrix_functions_stay_usable_as_scalar_inputs() -> None:
+    d = derivation("z := (x - mean)/std\ndz/dmean = -1/std\nd(z)/d(mean) = d(z)/dmean")
+    assert set(d.inputs) == {"x", "mean", "std"}
+    model = SympyModel(d)
+    assert [same(model.full(s.lhs), model.full(s.rhs)) for s in d.steps] == [True, True]
