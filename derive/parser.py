@@ -6,6 +6,7 @@ import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 from functools import cache
 from importlib import resources
@@ -297,8 +298,7 @@ def _parse_shapes(value: str, number: int, start: int) -> list[Shape]:
 
 def _plain(text: str) -> str:
     """`1e-3` as `0.001`, `2.5E3` as `2500`."""
-    value = Fraction(text.lower())
-    return str(value.numerator) if value.denominator == 1 else f"{float(value):f}".rstrip("0")
+    return format(Decimal(text), "f")
 
 
 def _parse(line: str, start: str, number: int) -> Tree:

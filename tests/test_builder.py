@@ -129,8 +129,9 @@ BINARY = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, 
 
 # what the expressions above may become and a block can say
 SAYABLE = (sympy.Add, sympy.Mul, sympy.Pow, sympy.Rational, sympy.Float, sympy.Symbol,
-           sympy.Tuple, sympy.Derivative, sympy.exp, sympy.sin, sympy.cos, sympy.tanh,
-           sympy.Abs, sympy.Max, type(sympy.pi), type(sympy.E))
+           sympy.Tuple, sympy.Derivative, sympy.exp, sympy.log, sympy.sin, sympy.cos,
+           sympy.tan, sympy.tanh, sympy.sinh, sympy.cosh, sympy.Abs, sympy.Max, sympy.Min,
+           type(sympy.pi), type(sympy.E))
 
 
 def _grow(children: st.SearchStrategy) -> st.SearchStrategy:

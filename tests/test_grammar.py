@@ -435,3 +435,22 @@ def test_names_of_matrix_functions_stay_usable_as_scalar_inputs() -> None:
     assert set(d.inputs) == {"x", "mean", "std"}
     model = SympyModel(d)
     assert [same(model.full(s.lhs), model.full(s.rhs)) for s in d.steps] == [True, True]
+
+
+@pytest.mark.parametrize(("text", "column", "plain"), [
+    ("at: lr = 1e-3\nlr = lr", 10, "0.001"),
+    ("x = 2.5E3", 5, "2500"),
+    ("x ≈ 1e-7", 5, "0.0000001"),
+    ("f := 2e3·x", 6, "2000"),
+])
+def test_scientific_notation_is_refused_not_misread(text, column, plain) -> None:
+    err = error(text)
+    assert err.column == column
+    assert "looks like scientific notation" in err.message
+    assert f"as in `{plain}`" in err.message
+
+
+def test_e_next_to_numbers_is_still_the_constant() -> None:
+    assert same(value("2e + 1"), 2 * sympy.E + 1)
+    assert same(value("2e^x"), 2 * sympy.exp(x))
+    assert same(value("x1e3"), S("x1e3"))
