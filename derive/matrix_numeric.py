@@ -125,7 +125,7 @@ class MatrixEvaluator:
 
     def _derivative(self, inner: ast.Expr, wrt: tuple[str, ...], env: dict[str, Array],
                     params: dict[str, Array]) -> Array:
-        name, rest = wrt[-1], wrt[:-1]
+        name, rest = wrt[0], wrt[1:]  # d²f/dudv = d/du (df/dv), as SymPy takes it
         wanted = set(self.d.downstream(name)) & self.d.needed_nodes(inner)
         follow = [n for n in self.d.nodes if n.name in wanted]
 

@@ -40,8 +40,10 @@ _FUNCTIONS: dict[type, Callable] = {
     sympy.exp: mpmath.exp, sympy.log: _log, sympy.sin: mpmath.sin, sympy.cos: mpmath.cos,
     sympy.tan: mpmath.tan, sympy.tanh: mpmath.tanh, sympy.sinh: mpmath.sinh,
     sympy.cosh: mpmath.cosh, sympy.Abs: abs, sympy.sign: mpmath.sign,
-    sympy.Heaviside: lambda t: mpmath.mpf(1) if t > 0 else mpmath.mpf(0) if t < 0 else
-    mpmath.mpf("0.5"),
+    # SymPy's Heaviside carries its value at 0 as a second argument
+    sympy.Heaviside: lambda t, at_zero=None: (
+        mpmath.mpf(1) if t > 0 else mpmath.mpf(0) if t < 0 else
+        mpmath.mpf("0.5") if at_zero is None else at_zero),
 }
 
 

@@ -181,6 +181,7 @@ def _at_point(model: SympyModel, lhs: sympy.Expr, rhs: sympy.Expr, step: Step,
                 rf = float(rv)
             except (Undefined, ValueError, TypeError, ZeroDivisionError, OverflowError):
                 return {"at_point": "undefined", "at_lhs": lf, "at_rhs": rf}
+            lf, rf = _exact_float(lhs, point, lf), _exact_float(rhs, point, rf)
             if step.approximate:
                 equal = _approximately(step, _exact_or(lhs, point, lv),
                                        _exact_or(rhs, point, rv), options)
@@ -189,6 +190,21 @@ def _at_point(model: SympyModel, lhs: sympy.Expr, rhs: sympy.Expr, step: Step,
     except BudgetExceeded:
         return {}
     return {"at_point": "equal" if equal else "unequal", "at_lhs": lf, "at_rhs": rf}
+
+
+def _exact_float(expr: sympy.Expr, point: dict, approximate: float) -> float:
+    """The value at the point for messages: exact where SymPy evaluates it (sin(pi) is 0,
+    not 1e-51), else the 50-digit value."""
+    if _too_big(expr):
+        return approximate
+    try:
+        with time_limit(0.5):
+            value = expr.xreplace(point)
+            if value.is_number and value.is_zero:
+                return 0.0
+    except (BudgetExceeded, TypeError, ValueError):
+        pass
+    return approximate
 
 
 def _exact_or(expr: sympy.Expr, point: dict, approximate):

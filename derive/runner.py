@@ -26,6 +26,7 @@ from derive.verdicts import ENGINE_LABELS, PointSet, StepJudge, Tolerance
 from derive.worked import worked_pairs, worked_values
 
 CANDIDATE_FACTOR = 3  # candidates drawn per sample wanted, so undefined points can be redrawn
+REDRAW_FACTOR = 12  # candidates per sample when too many of the first ones were undefined
 HARD_LIMIT_MARGIN = 10.0  # seconds a worker may overrun its budget before it is killed
 
 
@@ -119,18 +120,18 @@ def prepare(blocks: Sequence[BlockText]) -> list[Prepared]:
     return out
 
 
-def points_for(d: Derivation, options: Options) -> PointSet:
-    """The worked point and the random candidates, the same in every process."""
-    return PointSet(worked_values(d),
-                    candidates(d, options.samples * CANDIDATE_FACTOR, options.seed))
+def points_for(d: Derivation, options: Options, factor: int = CANDIDATE_FACTOR) -> PointSet:
+    """The worked point and the random candidates, the same in every process (a larger
+    factor draws more candidates; the first ones stay the same)."""
+    return PointSet(worked_values(d), candidates(d, options.samples * factor, options.seed))
 
 
-def shaped_points(d: Derivation, sizes: Sizes, options: Options) -> PointSet:
+def shaped_points(d: Derivation, sizes: Sizes, options: Options,
+                  factor: int = CANDIDATE_FACTOR) -> PointSet:
     """Sample points over every entry of a shaped block at one choice of sizes."""
     from derive.sampling import shaped_candidates
 
-    return PointSet(None, shaped_candidates(d, sizes, options.samples * CANDIDATE_FACTOR,
-                                            options.seed))
+    return PointSet(None, shaped_candidates(d, sizes, options.samples * factor, options.seed))
 
 
 def symbolic_phase(derivation: Derivation, options: Options) -> list[SymbolicBlock]:
@@ -243,7 +244,7 @@ class Checker:
             steps = _worst(runs, [s.text() for s in size_choices(d)])
             sizes_text = tuple(s.text() for s in size_choices(d) if s.values)
         else:
-            steps = self._judge(d, sym[0], points_for(d, self.options),
+            steps = self._judge(d, sym[0], lambda factor: points_for(d, self.options, factor),
                                 lambda engine, inst, points: Evaluator(engine, inst).steps(
                                     d.steps, points), ", ".join(f"{k} = {v}" for k, v in worked))
             sizes_text = ()
@@ -252,29 +253,38 @@ class Checker:
                                 cell=base.cell, expect=d.expect, steps=steps,
                                 worked_point=worked, graph=graph, sizes=sizes_text)
 
-    def _judge(self, d: Derivation, sym: SymbolicBlock, points: PointSet, evaluate,
-               worked_text: str, shapes=None, describe_point=None) -> tuple[StepResult, ...]:
+    def _judge(self, d: Derivation, sym: SymbolicBlock, points_of: Callable[[int], PointSet],
+               evaluate, worked_text: str, shapes=None,
+               describe_point=None) -> tuple[StepResult, ...]:
+        """Verdicts of every step; when undefined points leave a step with fewer than
+        `samples` valid points, more candidates are drawn (up to REDRAW_FACTOR·samples)."""
         instance = instantiate(d, self.options.seed)
-        numeric: list[SideValues] = []
-        for engine in self.engines():
-            try:
-                numeric.append(evaluate(engine, instance, points.all()))
-            except Exception as exc:  # an engine that cannot evaluate this block
-                reason = (f"{ENGINE_LABELS.get(engine.name, engine.name)} could not evaluate "
-                          f"the block: {type(exc).__name__}: {exc}")
-                return tuple(_engine_error(step, reason) for step in d.steps)
         tolerance = Tolerance(self.options.rtol, self.options.atol)
-        return tuple(
-            StepJudge(d, step, sym_step, numeric, points, tolerance, self.options.samples,
-                      worked_text, shape=(shapes or {}).get(step.index),
-                      describe_point=describe_point).result()
-            for step, sym_step in zip(d.steps, sym.steps, strict=True))
+        for factor in (CANDIDATE_FACTOR, REDRAW_FACTOR):
+            points = points_of(factor)
+            numeric: list[SideValues] = []
+            for engine in self.engines():
+                try:
+                    numeric.append(evaluate(engine, instance, points.all()))
+                except Exception as exc:  # an engine that cannot evaluate this block
+                    reason = (f"{ENGINE_LABELS.get(engine.name, engine.name)} could not "
+                              f"evaluate the block: {type(exc).__name__}: {exc}")
+                    return tuple(_engine_error(step, reason) for step in d.steps)
+            judges = [StepJudge(d, step, sym_step, numeric, points, tolerance,
+                                self.options.samples, worked_text,
+                                shape=(shapes or {}).get(step.index),
+                                describe_point=describe_point)
+                      for step, sym_step in zip(d.steps, sym.steps, strict=True)]
+            if all(len(j.valid) >= self.options.samples or j.step.approximate
+                   for j in judges):
+                break
+        return tuple(j.result() for j in judges)
 
     def _judge_shaped(self, d: Derivation, sizes: Sizes,
                       sym: SymbolicBlock) -> tuple[StepResult, ...]:
         checker = ShapeChecker(d, sizes)
         return self._judge(
-            d, sym, shaped_points(d, sizes, self.options),
+            d, sym, lambda factor: shaped_points(d, sizes, self.options, factor),
             lambda engine, inst, points: MatrixEvaluator(engine, inst, sizes).steps(
                 d.steps, points),
             "", shapes=checker.check_steps(),

@@ -96,8 +96,8 @@ def test_a_size_name_in_an_expression_is_that_number(results) -> None:
 
 
 def test_shape_inference_of_a_jacobian() -> None:
-    from derive.parser import parse_block
     from derive.model import resolve
+    from derive.parser import parse_block
 
     d = resolve(parse_block("shape: x 3, W 2×3\ny := W·x\ndy/dx = W"), "j")
     [sizes] = size_choices(d)
