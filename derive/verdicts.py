@@ -194,7 +194,7 @@ class StepJudge:
             index=self.step.index, line=self.step.line, lhs=self.step.lhs_text,
             rhs=self.step.rhs_text, verdict=verdict, detail=detail,
             approximate=self.step.approximate, lhs_latex=self.sym.lhs_latex,
-            rhs_latex=self.sym.rhs_latex, engines=self._stats(),
+            rhs_latex=self.sym.rhs_latex, engines=self._stats(verdict),
             counterexample=self._counterexample(example) if example is not None else None,
         )
 
@@ -322,13 +322,27 @@ class StepJudge:
                 return self._show(lv), self._show(rv)
         return None
 
-    def _stats(self) -> tuple[EngineStats, ...]:
-        indices = ([0] if self.points.worked is not None and not self.step.approximate
-                   else []) + ([] if self.step.approximate else self.valid)
-        if self.step.approximate and self.points.worked is not None:
-            indices = [0]
-        stats = [EngineStats("sympy", len(self.sym.values) + (self.sym.at_lhs is not None),
-                             _deviation([(lv, rv) for _i, lv, rv in self.sym.values]))]
+    def _stats(self, verdict: Verdict) -> tuple[EngineStats, ...]:
+        """Each engine's largest |L - R| over the points the verdict rests on: the worked
+        point for `holds-at-point`, else the worked point and the valid samples."""
+        at_point = verdict is Verdict.HOLDS_AT_POINT or self.step.approximate
+        worked = [0] if self.points.worked is not None else []
+        indices = worked if at_point else worked + self.valid
+        if at_point:
+            sym_pairs = ([(self.sym.at_lhs, self.sym.at_rhs)]
+                         if self.sym.at_lhs is not None and self.sym.at_rhs is not None else [])
+        else:
+            sym_pairs = [(lv, rv) for _i, lv, rv in self.sym.values]
+        if self.step.approximate and worked and self.sym.at_lhs is not None:
+            # a rounded value differs from the exact one by design: show instead how far
+            # each engine's left side is from SymPy's
+            stats = [EngineStats("sympy", 1, None)]
+            for e in self.engines:
+                pairs = ([(self.lhs[e][0], self.sym.at_lhs)]
+                         if _finite(self.lhs[e][0]) else [])
+                stats.append(EngineStats(e, len(pairs), _deviation(pairs)))
+            return tuple(stats)
+        stats = [EngineStats("sympy", len(sym_pairs), _deviation(sym_pairs))]
         for e in self.engines:
             pairs = [(self.lhs[e][j], self.rhs[e][j]) for j in indices
                      if _finite(self.lhs[e][j], self.rhs[e][j])]
