@@ -6,7 +6,8 @@ import argparse
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from derive.engines import DEFAULT_ENGINES, ENGINES
@@ -105,8 +106,8 @@ def run(args: argparse.Namespace) -> int:
     missing = [p for p in paths if not os.path.exists(p)]
     if missing:
         raise UsageError(f"no such file or directory: {missing[0]}")
-    progress = _progress() if sys.stderr.isatty() else None
-    result = check_files(paths, options_from(args), progress)
+    with _progress(enabled=sys.stderr.isatty()) as progress:
+        result = check_files(paths, options_from(args), progress)
     if args.command == "report":
         from derive.report import write_reports
 
@@ -122,12 +123,24 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
-def _progress():
-    def show(done: int, total: int, title: str) -> None:
-        end = "\n" if done == total else ""
-        sys.stderr.write(f"\rderive: [{done}/{total}] {title[:60]:<60}{end}")
-        sys.stderr.flush()
-    return show
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[int, int, str], None] | None]:
+    """A progress bar on stderr (rich) when it is a terminal; nothing otherwise."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(TextColumn("derive"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.description}"), console=Console(stderr=True),
+                  transient=True) as bar:
+        task = bar.add_task("", total=None)
+
+        def update(done: int, total: int, title: str) -> None:
+            bar.update(task, completed=done, total=total, description=title[:50])
+
+        yield update
 
 
 def main(argv: Sequence[str] | None = None) -> int:
