@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,13 @@ class Call(Expr):
 
     func: str
     args: tuple[Expr, ...]
+
+
+# What each binary operator means for numbers, SymPy expressions and arrays alike.
+OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "⊙": operator.mul,
+    "/": operator.truediv, "^": operator.pow,
+}
 
 
 @dataclass(frozen=True)

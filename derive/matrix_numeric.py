@@ -8,18 +8,15 @@ from derive import ast
 from derive.engines import Array, Engine
 from derive.evidence import number
 from derive.model import Derivation, Step
-from derive.numeric import SideValues
+from derive.numeric import Evaluator, SideValues
 from derive.shapes import SCALAR, ShapeChecker, Sizes, element_names
 
-PI, E = 3.141592653589793, 2.718281828459045
 
-
-class MatrixEvaluator:
+class MatrixEvaluator(Evaluator):
     """Evaluates a shaped derivation at a batch of points with one engine."""
 
     def __init__(self, engine: Engine, d: Derivation, sizes: Sizes) -> None:
-        self.engine = engine
-        self.d = d
+        super().__init__(engine, d)
         self.sizes = sizes
         self.shapes = ShapeChecker(d, sizes).shapes
         self.la = engine.linalg
@@ -40,35 +37,10 @@ class MatrixEvaluator:
             env[node.name] = self.value(node.expr, env)
         return env
 
-    def value(self, expr: ast.Expr, env: dict[str, Array],
-              params: dict[str, Array] | None = None) -> Array:
-        """`expr` in `env`: a (points, rows, columns) array, or a constant."""
-        params = params or {}
-        e = self.engine
-        match expr:
-            case ast.Number(value=v):
-                return e.constant(float(v))
-            case ast.Name(id=name):
-                if name in params:
-                    return params[name]
-                if name in self.d.size_names:
-                    return e.constant(float(self.sizes.get(name)))
-                if name in self.d.constants:
-                    return e.constant(PI if name in ("pi", "π") else E)
-                return env[name]
-            case ast.Neg(operand=o):
-                return -self.value(o, env, params)
-            case ast.Transpose(operand=o):
-                return self._transpose(self.value(o, env, params))
-            case ast.BinOp(op=op, left=left, right=right):
-                return self._binary(op, self.value(left, env, params),
-                                    self.value(right, env, params), right)
-            case ast.Call(func=func, args=args):
-                return self._call(func, [self.value(a, env, params) for a in args], env,
-                                  params)
-            case ast.Derivative(expr=inner, wrt=wrt):
-                return self._derivative(inner, wrt, env, params)
-        raise TypeError(f"cannot evaluate {type(expr).__name__}")
+    def _name(self, name: str, env: dict[str, Array]) -> Array:
+        if name in self.d.size_names:
+            return self.engine.constant(float(self.sizes.get(name)))
+        return super()._name(name, env)
 
     @staticmethod
     def _is_scalar(a: Array) -> bool:
@@ -95,50 +67,40 @@ class MatrixEvaluator:
             return a / b
         raise ValueError(op)
 
-    def _call(self, func: str, args: list[Array], env, params) -> Array:
-        if func in self.d.function_map:
-            fn = self.d.function_map[func]
-            return self.value(fn.expr, env, {**params, **dict(zip(fn.params, args,
-                                                                  strict=True))})
-        a = args[0]
-        la = self.la
-        if func == "sum":
-            return la("sum")(a) if len(a.shape) == 3 else a
-        if func == "mean":
-            return la("sum")(a) / (a.shape[-2] * a.shape[-1]) if len(a.shape) == 3 else a
-        if func == "norm":
-            return self.engine.function("sqrt")(la("sum")(a * a))
-        if func == "tr":
-            return la("sum")(la("diagonal")(a))
-        if func == "det":
-            return la("det")(a)
-        if func == "inv":
-            return la("inv")(a)
-        if func == "diag":
-            return la("diag_embed")(a) if a.shape[-1] == 1 else la("diagonal")(a)
-        if func == "softmax":
-            exps = self.engine.function("exp")(a)
-            return exps / la("sum")(exps)
-        if func == "outer":
-            return la("matmul")(a, self._transpose(args[1]))
-        return self.engine.function(func)(*args)
+    def _builtin(self, func: str, args: list[Array]) -> Array:
+        method = getattr(self, f"_builtin_{func}", None)
+        return method(*args) if method else self.engine.function(func)(*args)
 
-    def _derivative(self, inner: ast.Expr, wrt: tuple[str, ...], env: dict[str, Array],
-                    params: dict[str, Array]) -> Array:
-        name, rest = wrt[0], wrt[1:]  # d²f/dudv = d/du (df/dv), as SymPy takes it
-        wanted = set(self.d.downstream(name)) & self.d.needed_nodes(inner)
-        follow = [n for n in self.d.nodes if n.name in wanted]
+    def _builtin_sum(self, a: Array) -> Array:
+        return self.la("sum")(a) if len(a.shape) == 3 else a
 
-        def nudged(u: Array) -> Array:
-            moved = dict(env)
-            moved[name] = u
-            for node in follow:
-                moved[node.name] = self.value(node.expr, moved)
-            if rest:
-                return self._derivative(inner, rest, moved, params)
-            return self.value(inner, moved, params)
+    def _builtin_mean(self, a: Array) -> Array:
+        return self._builtin_sum(a) / (a.shape[-2] * a.shape[-1] if len(a.shape) == 3 else 1)
 
-        at = env[name]
+    def _builtin_norm(self, a: Array) -> Array:
+        return self.engine.function("sqrt")(self._builtin_sum(a * a))
+
+    def _builtin_tr(self, a: Array) -> Array:
+        return self.la("sum")(self.la("diagonal")(a))
+
+    def _builtin_det(self, a: Array) -> Array:
+        return self.la("det")(a)
+
+    def _builtin_inv(self, a: Array) -> Array:
+        return self.la("inv")(a)
+
+    def _builtin_diag(self, a: Array) -> Array:
+        return self.la("diag_embed")(a) if a.shape[-1] == 1 else self.la("diagonal")(a)
+
+    def _builtin_softmax(self, a: Array) -> Array:
+        exps = self.engine.function("exp")(a)
+        return exps / self.la("sum")(exps)
+
+    def _builtin_outer(self, a: Array, b: Array) -> Array:
+        return self.la("matmul")(a, self._transpose(b))
+
+    def _differentiate(self, nudged, at: Array) -> Array:
+        """A gradient (the shape of the variable), or a Jacobian for vector by vector."""
         out, pullback = self.engine.vjp(nudged, at)
         if self._is_scalar(out):
             return pullback(out * 0 + 1)

@@ -8,7 +8,7 @@ from sympy import ImmutableMatrix as M
 from derive import ast
 from derive.model import Derivation
 from derive.shapes import SCALAR, ShapeChecker, Sizes
-from derive.symbolic import _SYMPY_FUNCTIONS
+from derive.symbolic import _SYMPY_FUNCTIONS, inline
 
 
 def _scalar(value: M) -> sympy.Expr:
@@ -170,14 +170,7 @@ class MatrixModel:
         return M(value.jacobian(list(variable)))
 
     def _inline(self, expr: sympy.Expr, nodes: set[sympy.Symbol]) -> sympy.Expr:
-        for _ in range(len(self.definitions) + 1):
-            present = expr.free_symbols & nodes
-            if not present:
-                return expr
-            mapping = {s: self.definitions[s] for s in present}
-            expr = (expr.subs(mapping, simultaneous=True) if expr.has(sympy.Derivative)
-                    else expr.xreplace(mapping))
-        return expr
+        return inline(expr, nodes, self.definitions)
 
     def full(self, expr: ast.Expr) -> M:
         """`expr` with every node inlined and equality constraints applied."""

@@ -19,6 +19,9 @@ class SideValues:
     rhs: tuple[tuple[float, ...], ...]
 
 
+PI, E = 3.141592653589793, 2.718281828459045
+
+
 class Evaluator:
     """Evaluates expressions of one derivation on a batch of points with one engine."""
 
@@ -38,31 +41,48 @@ class Evaluator:
               params: dict[str, Array] | None = None) -> Array:
         """`expr` evaluated in `env` (inputs and node values)."""
         params = params or {}
-        e = self.engine
         match expr:
             case ast.Number(value=v):
-                return e.constant(float(v))
+                return self.engine.constant(float(v))
             case ast.Name(id=name):
-                if name in params:
-                    return params[name]
-                if name in self.d.constants:
-                    return e.constant(3.141592653589793 if name in ("pi", "π")
-                                      else 2.718281828459045)
-                return env[name]
+                return params[name] if name in params else self._name(name, env)
             case ast.Neg(operand=o):
                 return -self.value(o, env, params)
+            case ast.Transpose(operand=o):
+                return self._transpose(self.value(o, env, params))
             case ast.BinOp(op=op, left=left, right=right):
-                a, b = self.value(left, env, params), self.value(right, env, params)
-                return _binary(op, a, b)
+                return self._binary(op, self.value(left, env, params),
+                                    self.value(right, env, params), right)
             case ast.Call(func=func, args=args):
                 values = [self.value(a, env, params) for a in args]
                 if func in self.d.function_map:
                     fn = self.d.function_map[func]
-                    return self.value(fn.expr, env, dict(zip(fn.params, values, strict=True)))
-                return e.function(func)(*values)
+                    return self.value(fn.expr, env, {**params, **dict(zip(fn.params, values,
+                                                                         strict=True))})
+                return self._builtin(func, values)
             case ast.Derivative(expr=inner, wrt=wrt):
                 return self._derivative(inner, wrt, env, params)
         raise TypeError(f"cannot evaluate {type(expr).__name__}")
+
+    # --- what a scalar block means; MatrixEvaluator overrides these -------------------------
+
+    def _name(self, name: str, env: dict[str, Array]) -> Array:
+        if name in self.d.constants:
+            return self.engine.constant(PI if name in ("pi", "π") else E)
+        return env[name]
+
+    def _transpose(self, a: Array) -> Array:
+        return a
+
+    def _binary(self, op: str, a: Array, b: Array, right: ast.Expr) -> Array:
+        return ast.OPERATORS[op](a, b)
+
+    def _builtin(self, func: str, args: list[Array]) -> Array:
+        return self.engine.function(func)(*args)
+
+    def _differentiate(self, f, at: Array) -> Array:
+        """Elementwise df/du at `u = at`, by the engine's own autodiff."""
+        return self.engine.derivative(f, at)
 
     def _derivative(self, inner: ast.Expr, wrt: tuple[str, ...], env: dict[str, Array],
                     params: dict[str, Array]) -> Array:
@@ -80,7 +100,7 @@ class Evaluator:
                 return self._derivative(inner, rest, moved, params)
             return self.value(inner, moved, params)
 
-        return self.engine.derivative(nudged, env[name])
+        return self._differentiate(nudged, env[name])
 
     def steps(self, steps: tuple[Step, ...], points: list[dict[str, Fraction]]) -> SideValues:
         """Both sides of each step at each point."""
@@ -95,17 +115,3 @@ class Evaluator:
     def _broadcast(self, values: Array, count: int) -> tuple[float, ...]:
         flat = self.engine.to_list(values)
         return tuple(flat * count) if len(flat) == 1 and count != 1 else tuple(flat)
-
-
-def _binary(op: str, a: Array, b: Array) -> Array:
-    if op == "+":
-        return a + b
-    if op == "-":
-        return a - b
-    if op in ("*", "⊙"):
-        return a * b
-    if op == "/":
-        return a / b
-    if op == "^":
-        return a ** b
-    raise ValueError(op)

@@ -307,9 +307,23 @@ def _parse(line: str, start: str, number: int) -> Tree:
         raise BlockError(f"nesting deeper than {MAX_NESTING} levels", number,
                          _deep_column(line))
     try:
-        return _parser().parse(line, start=start)
+        tree = _parser().parse(line, start=start)
     except UnexpectedInput as exc:
         raise BlockError(_describe(exc, line), number, getattr(exc, "column", None)) from None
+    if _tree_depth(tree) > MAX_NESTING:  # long sums, `-` or `^` chains nest without `(`
+        raise BlockError(f"nesting deeper than {MAX_NESTING} levels (split the expression "
+                         "with nodes `:=`)", number)
+    return tree
+
+
+def _tree_depth(tree: Tree) -> int:
+    """The depth of a parse tree, without recursion."""
+    deepest, todo = 0, [(tree, 1)]
+    while todo:
+        node, depth = todo.pop()
+        deepest = max(deepest, depth)
+        todo.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+    return deepest
 
 
 def max_paren_depth(line: str) -> int:

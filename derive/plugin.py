@@ -122,14 +122,14 @@ def checker(config: pytest.Config) -> Checker:
 class DeriveFile(pytest.File):
     """A Markdown file or notebook whose `derive` blocks are the tests."""
 
+    blocks: list[BlockText]
     _prepared: list[Prepared] | None = None
 
     def label(self) -> str:
         """The file's path as reports name it: relative to the rootdir when below it."""
         try:
-            return Path(os.path.relpath(self.path, self.config.rootpath)).as_posix() \
-                if self.path.is_relative_to(self.config.rootpath) else self.path.as_posix()
-        except ValueError:  # another drive on Windows
+            return self.path.relative_to(self.config.rootpath).as_posix()
+        except ValueError:
             return self.path.as_posix()
 
     def collect(self) -> Iterator[pytest.Item]:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from derive.budget import BudgetExceeded, check_size, time_limit
 from derive.cache import VerdictCache, block_key
 from derive.engines import DEFAULT_ENGINES, Engine, load_engine
 from derive.errors import BlockError, SourceError
@@ -28,6 +32,8 @@ from derive.worked import worked_pairs, worked_values
 CANDIDATE_FACTOR = 3  # candidates drawn per sample wanted, so undefined points can be redrawn
 REDRAW_FACTOR = 12  # candidates per sample when too many of the first ones were undefined
 HARD_LIMIT_MARGIN = 10.0  # seconds a worker may overrun its budget before it is killed
+MAX_SOURCE_BYTES = 16 * 1024**2  # larger files are refused (notebooks with their outputs)
+READ_LIMIT = 15.0  # seconds to find the blocks of one file (Markdown parsing is pure Python)
 
 
 @dataclass(frozen=True)
@@ -82,13 +88,13 @@ def default_titles(blocks: Sequence[BlockText]) -> list[str]:
             if match and match.group(1) == "title":
                 title = match.group(2).strip()
         given.append(title)
-    bases = [t if t is not None else (b.heading or "") for t, b in zip(given, blocks,
-                                                                      strict=True)]
+    bases = [printable(t if t is not None else (b.heading or ""))
+             for t, b in zip(given, blocks, strict=True)]
     counts = Counter(bases)
     titles = []
     for position, (title, base) in enumerate(zip(given, bases, strict=True), start=1):
         if title is not None:
-            titles.append(title)
+            titles.append(base)
         elif not base:
             titles.append(f"#{position}")
         else:
@@ -107,12 +113,14 @@ def prepare(blocks: Sequence[BlockText]) -> list[Prepared]:
             parsed = parse_block(block.text, first_line=block.first_line,
                                  heading=block.heading, fence_line=block.fence_line)
             derivation = resolve(parsed, title)
+            check_size(derivation)
             if derivation.shaped:
                 for sizes in size_choices(derivation):
                     ShapeChecker(derivation, sizes).check_steps()
             out.append(Prepared(block, title, derivation, None))
         except BlockError as exc:
-            out.append(Prepared(block, title, None, exc.located(block.source, block.cell)))
+            out.append(Prepared(block, title, None,
+                                printable(exc.located(block.source, block.cell))))
         except RecursionError:
             out.append(Prepared(block, title, None,
                                 f"{block.source}:{block.first_line}: the block is nested too "
@@ -231,6 +239,8 @@ class Checker:
             return _stopped(derivation, "SymPy was stopped: it ran out of memory")
         except ProcessExpired as exc:  # the worker died (out of memory in C code, a signal)
             return _stopped(derivation, f"SymPy's worker died ({exc})")
+        except Exception as exc:  # SymPy failed on this block (a RecursionError, a broken pool)
+            return _stopped(derivation, f"SymPy failed on this block ({type(exc).__name__})")
 
     def finish(self, item: Prepared, sym: list[SymbolicBlock]) -> DerivationResult:
         """Combine SymPy's findings with the engines' values into a DerivationResult."""
@@ -263,12 +273,18 @@ class Checker:
         for factor in (CANDIDATE_FACTOR, REDRAW_FACTOR):
             points = points_of(factor)
             numeric: list[SideValues] = []
+            limit = self.options.step_budget * len(d.steps) + HARD_LIMIT_MARGIN
             for engine in self.engines():
+                label = ENGINE_LABELS.get(engine.name, engine.name)
                 try:
-                    numeric.append(evaluate(engine, instance, points.all()))
+                    with time_limit(limit):
+                        numeric.append(evaluate(engine, instance, points.all()))
+                except BudgetExceeded:
+                    reason = f"{label} ran out of time: the block took more than {limit:g} s"
+                    return tuple(_engine_error(step, reason) for step in d.steps)
                 except Exception as exc:  # an engine that cannot evaluate this block
-                    reason = (f"{ENGINE_LABELS.get(engine.name, engine.name)} could not "
-                              f"evaluate the block: {type(exc).__name__}: {exc}")
+                    reason = (f"{label} could not evaluate the block: "
+                              f"{type(exc).__name__}: {exc}")
                     return tuple(_engine_error(step, reason) for step in d.steps)
             judges = [StepJudge(d, step, sym_step, numeric, points, tolerance,
                                 self.options.samples, worked_text,
@@ -335,15 +351,50 @@ def check_files(paths: list[str], options: Options | None = None,
 def _read(entry: SourceFile | SourceError) -> list[BlockText] | DerivationResult:
     if isinstance(entry, SourceError):
         return _source_error(entry)
+    label = printable(entry.label)
     try:
-        return read_source(entry.path, entry.label)
+        _check_file(entry.path, label)
+        with time_limit(READ_LIMIT):
+            return read_source(entry.path, label)
     except SourceError as exc:
         return _source_error(exc)
+    except BudgetExceeded:
+        return _source_error(SourceError(label, f"took more than {READ_LIMIT:g} s to read; "
+                                         "skipped"))
+    except (RecursionError, MemoryError):
+        return _source_error(SourceError(label, "is nested too deeply to read; skipped"))
+
+
+def _check_file(path: Path, label: str) -> None:
+    """SourceError unless `path` is a regular file small enough to read (never a FIFO)."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise SourceError(label, f"cannot be read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise SourceError(label, "cannot be read: it is not a regular file")
+    if info.st_size > MAX_SOURCE_BYTES:
+        raise SourceError(label, f"is {info.st_size / 1024**2:.1f} MiB, more than the "
+                          f"{MAX_SOURCE_BYTES // 1024**2} MiB derive reads; skipped")
 
 
 def _source_error(exc: SourceError) -> DerivationResult:
-    return DerivationResult(source=exc.source, line=1, title=Path(exc.source).name,
-                            error=f"{exc.source}:1: {exc.message}")
+    source = printable(exc.source)
+    return DerivationResult(source=source, line=1, title=Path(source).name,
+                            error=f"{source}:1: {printable(exc.message)}")
+
+
+_BIDI = {0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)}
+_LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+
+
+def printable(text: str) -> str:
+    """`text` as one line that cannot move a terminal's cursor or reorder what it shows:
+    line breaks become spaces; control, line-separator and bidi characters become `\\u…`."""
+    return "".join(
+        f"\\u{ord(c):04x}" if c != "\t" and (ord(c) in _BIDI or unicodedata.category(c) in
+                                            ("Cc", "Zl", "Zp")) else c
+        for c in _LINE_BREAKS.sub(" ", text))
 
 
 _SHARED: dict[Options, Checker] = {}

@@ -48,7 +48,7 @@ def blocks_in_notebook(text: str, source: str) -> list[BlockText]:
         cells = notebook["cells"]
         if not isinstance(cells, list):
             raise TypeError
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise SourceError(source, "not a valid Jupyter notebook (expected JSON with `cells`)") \
             from None
     found = []
@@ -56,7 +56,11 @@ def blocks_in_notebook(text: str, source: str) -> list[BlockText]:
         if not isinstance(cell, dict) or cell.get("cell_type") != "markdown":
             continue
         body = cell.get("source", "")
-        body = "".join(body) if isinstance(body, list) else str(body)
+        if isinstance(body, list) and all(isinstance(part, str) for part in body):
+            body = "".join(body)
+        if not isinstance(body, str):
+            raise SourceError(source, f"not a valid Jupyter notebook (the source of cell {number} "
+                              "is not text)")
         found.extend(blocks_in_markdown(body, source, cell=number))
     return found
 

@@ -75,8 +75,7 @@ class SympyModel:
             case ast.Neg(operand=o):
                 return -self.graph(o, params)
             case ast.BinOp(op=op, left=left, right=right):
-                a, b = self.graph(left, params), self.graph(right, params)
-                return _binary(op, a, b)
+                return ast.OPERATORS[op](self.graph(left, params), self.graph(right, params))
             case ast.Call(func=func, args=args):
                 values = [self.graph(a, params) for a in args]
                 if func in self.d.function_map:
@@ -101,18 +100,7 @@ class SympyModel:
 
     def inline(self, expr: sympy.Expr, nodes: set[sympy.Symbol]) -> sympy.Expr:
         """Replace the given node symbols by their definitions until none is left."""
-        if not nodes:
-            return expr
-        for _ in range(len(self.definitions) + 1):
-            present = expr.free_symbols & nodes
-            if not present:
-                return expr
-            mapping = {s: self.definitions[s] for s in present}
-            # `subs` turns Derivative(L(z), z) into a Subs when z is replaced; xreplace is
-            # faster but would produce a derivative by an expression.
-            expr = (expr.subs(mapping, simultaneous=True) if expr.has(sympy.Derivative)
-                    else expr.xreplace(mapping))
-        return expr
+        return inline(expr, nodes, self.definitions)
 
     @cached_property
     def _all_nodes(self) -> set[sympy.Symbol]:
@@ -132,15 +120,16 @@ class SympyModel:
         return {self.symbols[name]: self.graph(value) for name, value in self.d.at}
 
 
-def _binary(op: str, a: sympy.Expr, b: sympy.Expr) -> sympy.Expr:
-    if op == "+":
-        return a + b
-    if op == "-":
-        return a - b
-    if op in ("*", "⊙"):
-        return a * b
-    if op == "/":
-        return a / b
-    if op == "^":
-        return a ** b
-    raise ValueError(op)
+def inline(expr: sympy.Expr, nodes: set[sympy.Symbol],
+           definitions: dict[sympy.Symbol, sympy.Expr]) -> sympy.Expr:
+    """Replace the node symbols `nodes` in `expr` by their definitions until none is left."""
+    for _ in range(len(definitions) + 1):
+        present = expr.free_symbols & nodes
+        if not present:
+            return expr
+        mapping = {s: definitions[s] for s in present}
+        # `subs` turns Derivative(L(z), z) into a Subs when z is replaced; xreplace is
+        # faster but would produce a derivative by an expression.
+        expr = (expr.subs(mapping, simultaneous=True) if expr.has(sympy.Derivative)
+                else expr.xreplace(mapping))
+    return expr
