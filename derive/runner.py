@@ -232,7 +232,7 @@ class Checker:
         from derive.pool import ProcessExpired, TimeoutError
 
         try:
-            return future.result()
+            return self.pool().wait(future)
         except TimeoutError:
             return _stopped(derivation, "SymPy was stopped: the block exceeded its time budget")
         except MemoryError:
@@ -397,15 +397,19 @@ def printable(text: str) -> str:
         for c in _LINE_BREAKS.sub(" ", text))
 
 
-_SHARED: dict[Options, Checker] = {}
+_SHARED: list[Checker] = []
 
 
 def shared_checker(options: Options | None = None) -> Checker:
-    """One Checker per options for the whole process: engines and workers start once."""
+    """The process's Checker for these options: engines and workers start once; a call with
+    other options stops the previous Checker's workers first."""
     options = options or Options()
-    if options not in _SHARED:
-        _SHARED[options] = Checker(options)
-    return _SHARED[options]
+    if _SHARED and _SHARED[0].options == options:
+        return _SHARED[0]
+    while _SHARED:
+        _SHARED.pop().close()
+    _SHARED.append(Checker(options))
+    return _SHARED[0]
 
 
 def check_text(text: str, options: Options | None = None, source: str = "<text>",
