@@ -244,10 +244,8 @@ class _Resolver:
                             for e, _line, _params in self._expressions() for sub in ast.walk(e))
         if (self.sum_constraints or uses_matrices) and not shapes:
             shapes = ((inputs[0], (1,)),) if inputs else ()
-        for name, line in self.abstract_names.items():
-            if name not in self.arity:
-                self.arity.setdefault(name, 1)
-                del line
+        for name in self.abstract_names:
+            self.arity.setdefault(name, 1)  # declared but never called
         if not steps:
             raise BlockError("the block has no step to check (write a chain `L = R`)", b.line)
         return Derivation(
@@ -556,18 +554,13 @@ class _Resolver:
         top, bottom = match.group("top"), match.group("bottom")
         order = 2 if match.group("order") else 1
         names_ok = top in self.block_names or top in params
-        parts = re.findall(r"[d∂](?:[^d∂]*)", bottom)
         variables = self._short_variables(bottom)
         if names_ok and variables is not None:
-            column = expr.pos.column if expr.pos else None
             target = ast.Name(top, pos=expr.pos)
             return self._derivative(target, tuple(variables), order, line, expr, params)
         # `dA/dv` of names the block does not have is the quotient of the inputs `dA` and `dv`;
         # `∂A` is no name, so `∂A/∂v` can only be a derivative.
-        if order == 1 and len(parts) >= 1 and "/" not in bottom[1:] and expr.text[0] == "d" \
-                and "∂" not in bottom:
-            column = expr.pos.column if expr.pos else None
-            del column
+        if order == 1 and "/" not in bottom[1:] and expr.text[0] == "d" and "∂" not in bottom:
             return ast.BinOp("/", ast.Name(expr.text.split("/")[0], pos=expr.pos),
                              ast.Name(bottom, pos=expr.pos), pos=expr.pos)
         raise BlockError(f"`{expr.text}` is not a derivative of names of this block", line,

@@ -310,10 +310,9 @@ class Checker:
 def _worst(runs: list[tuple[StepResult, ...]], sizes: list[str]) -> tuple[StepResult, ...]:
     """Per step, the result at the first size where it fails (else at the first size)."""
     out = []
-    for index, candidates_ in enumerate(zip(*runs, strict=True)):
-        del index
-        chosen = candidates_[0]
-        for size, result in zip(sizes, candidates_, strict=True):
+    for per_size in zip(*runs, strict=True):
+        chosen = per_size[0]
+        for size, result in zip(sizes, per_size, strict=True):
             if result.verdict.fails or result.verdict is Verdict.UNPROVEN:
                 detail = f"at {size}: {result.detail}" if size else result.detail
                 chosen = replace(result, detail=detail)
