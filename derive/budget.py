@@ -115,10 +115,16 @@ class _Size:
         d = self.d
         self._entries()
         try:
-            for node in d.nodes:  # dependencies first: derivatives in functions need them
+            for i, node in enumerate(d.nodes):  # dependencies first: functions need them
                 self.direct.append(self._names(node.expr))
                 mask = 0
                 for dep in self.direct[-1]:
+                    if dep == node.name:  # read through a function
+                        raise BlockError(f"`{dep}` is used in its own definition (through a "
+                                         "function)", node.line)
+                    if dep in self.index and self.index[dep] > i:
+                        raise BlockError(f"`{node.name}` is computed from `{dep}` (through a "
+                                         f"function) before `{dep}` is defined", node.line)
                     if dep in self.index:
                         mask |= 1 << self.index[dep] | self.needs[self.index[dep]]
                 self.needs.append(mask)

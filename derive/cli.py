@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -133,7 +135,7 @@ def _progress(enabled: bool) -> Iterator[Callable[[int, int, str], None] | None]
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     with Progress(TextColumn("derive"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.description}"), console=Console(stderr=True),
+                  TextColumn("{task.description}", markup=False), console=Console(stderr=True),
                   transient=True) as bar:
         task = bar.add_task("", total=None)
 
@@ -151,7 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         return EXIT_USAGE if exc.code not in (0, None) else EXIT_OK
     try:
-        return run(args)
+        with _terminate_interrupts():
+            return run(args)
     except KeyboardInterrupt:
         print("derive: interrupted; reports already written were left as they were",
               file=sys.stderr)
@@ -169,6 +172,24 @@ def main(argv: Sequence[str] | None = None) -> int:
               "report it with the output of the same command run with --debug",
               file=sys.stderr)
         return EXIT_INTERNAL
+
+
+@contextmanager
+def _terminate_interrupts() -> Iterator[None]:
+    """Make SIGTERM (a cancelled CI job) stop a run as Ctrl-C does: workers stopped, reports
+    already written kept, exit status 130."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def console_main() -> None:

@@ -7,6 +7,12 @@ from collections.abc import Callable
 import mpmath
 import sympy
 
+# Beyond these sizes a value counts as too large to evaluate: a tower like exp(exp(exp(…)))
+# would need numbers of astronomical size, and no engine's float64 could hold it anyway.
+MAX_MAGNITUDE = 2**40  # bits of a value's binary exponent
+MAX_GROWING = 41  # bits of the argument of exp, sinh, cosh, tanh (and of a power's exponent)
+MAX_PERIODIC = 2**14  # bits of the argument of sin, cos, tan (reduced by pi to this many bits)
+
 
 class Undefined(Exception):
     """The expression has no real finite value at the point."""
@@ -27,7 +33,18 @@ def _pow(base, exponent):
         raise Undefined("division by zero")
     if base < 0 and not mpmath.isint(exponent):
         raise Undefined("not real")
+    if base and abs(exponent * mpmath.log(abs(base), 2)) > MAX_MAGNITUDE:
+        raise Undefined("too large to evaluate")
     return mpmath.power(base, exponent)
+
+
+def _limited(function: Callable, bits: int) -> Callable:
+    """`function`, refusing arguments beyond 2^bits (they would take for ever)."""
+    def call(value):
+        if value and mpmath.mag(value) > bits:
+            raise Undefined("too large to evaluate")
+        return function(value)
+    return call
 
 
 def _log(value):
@@ -37,9 +54,11 @@ def _log(value):
 
 
 _FUNCTIONS: dict[type, Callable] = {
-    sympy.exp: mpmath.exp, sympy.log: _log, sympy.sin: mpmath.sin, sympy.cos: mpmath.cos,
-    sympy.tan: mpmath.tan, sympy.tanh: mpmath.tanh, sympy.sinh: mpmath.sinh,
-    sympy.cosh: mpmath.cosh, sympy.Abs: abs, sympy.sign: mpmath.sign,
+    sympy.exp: _limited(mpmath.exp, MAX_GROWING), sympy.log: _log,
+    sympy.sin: _limited(mpmath.sin, MAX_PERIODIC), sympy.cos: _limited(mpmath.cos, MAX_PERIODIC),
+    sympy.tan: _limited(mpmath.tan, MAX_PERIODIC), sympy.tanh: _limited(mpmath.tanh, MAX_GROWING),
+    sympy.sinh: _limited(mpmath.sinh, MAX_GROWING), sympy.cosh: _limited(mpmath.cosh, MAX_GROWING),
+    sympy.Abs: abs, sympy.sign: mpmath.sign,
     # SymPy's Heaviside carries its value at 0 as a second argument
     sympy.Heaviside: lambda t, at_zero=None: (
         mpmath.mpf(1) if t > 0 else mpmath.mpf(0) if t < 0 else
@@ -63,6 +82,8 @@ def _eval(expr, values):
             raise Undefined("not finite")
         return _number(expr)
     args = [_eval(a, values) for a in expr.args]
+    if any(a and abs(mpmath.mag(a)) > MAX_MAGNITUDE for a in args):
+        raise Undefined("too large to evaluate")
     if expr.is_Add:
         return mpmath.fsum(args)
     if expr.is_Mul:

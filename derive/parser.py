@@ -290,14 +290,17 @@ def _parse_shapes(value: str, number: int, start: int) -> list[Shape]:
             raise BlockError(
                 f"expected `NAME ROWS×COLS` or `NAME SIZE` in `shape:`, got `{part.strip()}`",
                 number, column)
-        dims = tuple(int(d) if d.isdigit() else d for d in match.groups()[1:] if d is not None)
+        dims = tuple(int(d) if d.isdecimal() else d for d in match.groups()[1:] if d is not None)
         shapes.append(Shape(match.group(1), dims, number))
         column += len(part) + 1
     return shapes
 
 
 def _plain(text: str) -> str:
-    """`1e-3` as `0.001`, `2.5E3` as `2500`."""
+    """`1e-3` as `0.001`, `2.5E3` as `2500` (`2.5·10^(400)` when that would be long)."""
+    mantissa, _e, exponent = text.lower().partition("e")
+    if abs(int(exponent)) > 30:  # never write out a million zeros
+        return f"{mantissa}·10^({int(exponent)})"
     return format(Decimal(text), "f")
 
 

@@ -9,11 +9,13 @@ import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, TimeoutError
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
 
 MEMORY_LIMIT = 2 * 1024**3  # bytes of address space per worker
+POLL = 1.0  # seconds between checks that the pool still works, while waiting for a task
 
 
 def _address_space() -> int:
@@ -55,13 +57,36 @@ class WorkerPool:
     """A pool of worker processes with a hard timeout per task and capped memory."""
 
     def __init__(self, workers: int) -> None:
-        self._pool = ProcessPool(max_workers=workers, initializer=_limit_memory,
-                                 context=_context())
+        self._workers = workers
+        self._pool = self._start()
         atexit.register(self.close)
 
+    def _start(self) -> ProcessPool:
+        return ProcessPool(max_workers=self._workers, initializer=_limit_memory,
+                           context=_context())
+
     def submit(self, function: Callable[..., Any], *args: Any, timeout: float) -> Future:
-        """Run `function(*args)` in a worker; its future raises TimeoutError after `timeout`."""
-        return self._pool.schedule(function, args=args, timeout=timeout)
+        """Run `function(*args)` in a worker; its future raises TimeoutError after `timeout`.
+
+        A pool that broke (a worker died where pebble could not recover) is replaced."""
+        try:
+            return self._pool.schedule(function, args=args, timeout=timeout)
+        except RuntimeError:
+            self.close()
+            self._pool = self._start()
+            return self._pool.schedule(function, args=args, timeout=timeout)
+
+    def wait(self, future: Future) -> Any:
+        """The result of `future`; BrokenProcessPool rather than waiting for ever when the
+        pool stopped working under it."""
+        while True:
+            try:
+                return future.result(timeout=POLL)
+            except TimeoutError:
+                if future.done():
+                    raise  # the task's own hard timeout
+                if not self._pool.active:
+                    raise BrokenProcessPool("the worker pool stopped") from None
 
     def close(self) -> None:
         """Stop the workers."""

@@ -37,7 +37,7 @@ def check_symbolic(derivation: Derivation, instance: Derivation,
     options = options or SymbolicOptions()
     model = SympyModel(derivation)
     concrete = SympyModel(instance) if instance is not derivation else model
-    steps = tuple(_check_step(model, concrete, step, points, options)
+    steps = tuple(_guarded_step(model, concrete, step, points, options)
                   for step in derivation.steps)
     return SymbolicBlock(steps, graph_edges(model))
 
@@ -51,7 +51,8 @@ def graph_edges(model: SympyModel) -> tuple[GraphEdge, ...]:
             try:
                 with time_limit(0.5):
                     gradient = notes(model.local_gradient(node.name, source))
-            except (BudgetExceeded, ValueError, TypeError):
+            except (BudgetExceeded, ValueError, TypeError, RecursionError, MemoryError,
+                    OverflowError):
                 gradient = "…"
             edges.append(GraphEdge(source, node.name, f"∂{node.name}/∂{source} = {gradient}"))
     return tuple(edges)
@@ -60,6 +61,17 @@ def graph_edges(model: SympyModel) -> tuple[GraphEdge, ...]:
 def _order(d: Derivation, name: str) -> int:
     names = list(d.inputs) + [n.name for n in d.nodes]
     return names.index(name) if name in names else len(names)
+
+
+def _guarded_step(model: SympyModel, concrete: SympyModel, step: Step,
+                  points: list[dict[str, Fraction]], options: SymbolicOptions) -> SymbolicStep:
+    """`_check_step`, where SymPy failing on a pathological step (too deep, too large)
+    leaves that step to the engines instead of failing the whole block."""
+    try:
+        return _check_step(model, concrete, step, points, options)
+    except (RecursionError, MemoryError, OverflowError, ValueError, ZeroDivisionError) as exc:
+        return SymbolicStep("unknown", f"SymPy could not handle this step "
+                            f"({type(exc).__name__})")
 
 
 def _check_step(model: SympyModel, concrete: SympyModel, step: Step,
@@ -99,7 +111,7 @@ def _actual(model: SympyModel, step: Step, lhs_full: sympy.Expr) -> str | None:
             if len(text) > 120:
                 text = notes(lhs_full)
             return text if len(text) <= 200 else None
-    except BudgetExceeded:
+    except (BudgetExceeded, ValueError, RecursionError):  # ValueError: a giant integer's digits
         return None
 
 
@@ -173,13 +185,8 @@ def _at_point(model: SympyModel, lhs: sympy.Expr, rhs: sympy.Expr, step: Step,
         return {}
     try:
         with time_limit(max(0.05, min(deadline.left(), 2.0))):
-            lf = rf = None
-            try:
-                lv = mp_value(lhs, point, AT_PRECISION)
-                lf = float(lv)
-                rv = mp_value(rhs, point, AT_PRECISION)
-                rf = float(rv)
-            except (Undefined, ValueError, TypeError, ZeroDivisionError, OverflowError):
+            (lv, lf), (rv, rf) = _at_value(lhs, point), _at_value(rhs, point)
+            if lf is None or rf is None:  # each side is evaluated, to say which is undefined
                 return {"at_point": "undefined", "at_lhs": lf, "at_rhs": rf}
             lf, rf = _exact_float(lhs, point, lf), _exact_float(rhs, point, rf)
             if step.approximate:
@@ -190,6 +197,15 @@ def _at_point(model: SympyModel, lhs: sympy.Expr, rhs: sympy.Expr, step: Step,
     except BudgetExceeded:
         return {}
     return {"at_point": "equal" if equal else "unequal", "at_lhs": lf, "at_rhs": rf}
+
+
+def _at_value(expr: sympy.Expr, point: dict) -> tuple[object, float | None]:
+    """A side's value at the worked point and as a float; (None, None) where undefined."""
+    try:
+        value = mp_value(expr, point, AT_PRECISION)
+        return value, float(value)
+    except (Undefined, ValueError, TypeError, ZeroDivisionError, OverflowError):
+        return None, None
 
 
 def _exact_float(expr: sympy.Expr, point: dict, approximate: float) -> float:

@@ -53,7 +53,10 @@ def blocks_in_notebook(text: str, source: str) -> list[BlockText]:
             from None
     found = []
     for number, cell in enumerate(cells, start=1):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "markdown":
+        if not isinstance(cell, dict):
+            raise SourceError(source, f"not a valid Jupyter notebook (cell {number} is not an "
+                              "object)")
+        if cell.get("cell_type") != "markdown":
             continue
         body = cell.get("source", "")
         if isinstance(body, list) and all(isinstance(part, str) for part in body):

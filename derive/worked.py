@@ -9,6 +9,7 @@ from derive import ast
 from derive.model import Derivation
 
 MAX_EXPONENT = 1000
+MAX_BITS = 13_300  # about 4000 digits: larger exact powers are refused, never built
 
 _FLOAT_FUNCTIONS = {
     "exp": math.exp, "log": math.log, "ln": math.log, "sqrt": math.sqrt, "abs": abs,
@@ -50,6 +51,9 @@ def value(expr: ast.Expr) -> Fraction | float:
                 if isinstance(b, Fraction) and b.denominator == 1 and isinstance(a, Fraction):
                     if a == 0 and b < 0:
                         raise NotANumber("division by zero")
+                    size = max(abs(a.numerator), a.denominator).bit_length() - 1
+                    if size * abs(b) > MAX_BITS:  # ((2^1000)^1000)^1000 would need 10^9 bits
+                        raise NotANumber("a power too large to compute exactly")
                     return a ** int(b)
                 return float(a) ** float(b)
         case ast.Call(func=func, args=(arg,)) if func in _FLOAT_FUNCTIONS:
