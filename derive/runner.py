@@ -224,7 +224,7 @@ class Checker:
             sym = self._symbolic_result(item.derivation, future)
             result = self.finish(item, sym)
             results[index] = result
-            if key and self.cache:
+            if key and self.cache and not depends_on_load(result):
                 self.cache.put(key, result)
         return [r for r in results if r is not None]
 
@@ -319,6 +319,17 @@ def _worst(runs: list[tuple[StepResult, ...]], sizes: list[str]) -> tuple[StepRe
                 break
         out.append(chosen)
     return tuple(out)
+
+
+# What a step's detail says when its verdict came from a time or memory limit: such a
+# verdict depends on how busy the machine was, so it is never cached.
+LOAD_DEPENDENT = ("time budget", "ran out of time", "was stopped", "worker died",
+                  "could not handle this step", "out of memory")
+
+
+def depends_on_load(result: DerivationResult) -> bool:
+    """Whether any verdict of `result` came from a time or memory limit."""
+    return any(phrase in step.detail for step in result.steps for phrase in LOAD_DEPENDENT)
 
 
 def _engine_error(step, reason: str) -> StepResult:

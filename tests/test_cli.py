@@ -217,3 +217,20 @@ def test_without_paths_the_shipped_notes_are_checked(here, capsys) -> None:
     status, out, err = check(capsys)
     assert status == 0, out + err
     assert re.fullmatch(r"derive: \d+ steps in \d+ derivations: .* — ok\n", out), out
+
+
+def test_verdicts_from_a_time_limit_are_not_cached(tmp_path, monkeypatch) -> None:
+    """A step SymPy could not finish in its budget is re-checked next run, not replayed."""
+    from derive.runner import Checker, Options, prepare
+    from derive.sources import BlockText
+
+    monkeypatch.chdir(tmp_path)
+    options = Options(samples=4, step_budget=0.0001, cache=True, cache_dir=tmp_path / "c")
+    block = BlockText("a.md", 1, 2, "f := (x + y)^3\nf = x^3 + 3x^2·y + 3x·y^2 + y^3\n", None)
+    checker = Checker(options)
+    try:
+        [result] = checker.check(prepare([block]))
+    finally:
+        checker.close()
+    assert result.steps[0].verdict.value == "unproven", result.steps[0].detail
+    assert not list((tmp_path / "c").rglob("*.json"))
