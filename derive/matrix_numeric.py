@@ -33,8 +33,8 @@ class MatrixEvaluator(Evaluator):
     def environment(self, inputs: dict[str, Array]) -> dict[str, Array]:
         """The inputs, then every node computed forward in definition order."""
         env = dict(inputs)
-        for node in self.d.nodes:
-            env[node.name] = self.value(node.expr, env)
+        for node in self.d.nodes:  # constant nodes too get their points axis
+            env[node.name] = self._batched(self.value(node.expr, env), inputs)
         return env
 
     def _name(self, name: str, env: dict[str, Array]) -> Array:

@@ -33,8 +33,11 @@ class Evaluator:
         """Inputs at the points, then every node computed forward in definition order."""
         env = {name: self.engine.vector([float(p[name]) for p in points])
                for name in self.d.inputs}
+        zeros = self.engine.vector([0.0] * len(points))
         for node in self.d.nodes:
-            env[node.name] = self.value(node.expr, env)
+            # a node that reads no input (`h := tanh(e)`) still gets one value per point, so
+            # that a derivative by it is taken point by point, not summed over the points
+            env[node.name] = self.value(node.expr, env) + zeros
         return env
 
     def value(self, expr: ast.Expr, env: dict[str, Array],
