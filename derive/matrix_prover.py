@@ -8,9 +8,13 @@ from derive.budget import BudgetExceeded, Deadline, time_limit
 from derive.latex import latex
 from derive.matrix_symbolic import MatrixModel
 from derive.model import Derivation
-from derive.mpeval import Undefined, mp_value
 from derive.pretty import notes
-from derive.prover import PRECISION, REFUTE_POINTS, SymbolicBlock, SymbolicOptions, SymbolicStep
+from derive.prover import (
+    SymbolicBlock,
+    SymbolicOptions,
+    SymbolicStep,
+    evaluate_sides,
+)
 from derive.prover import _prove as prove_zero
 from derive.shapes import Sizes
 
@@ -60,23 +64,6 @@ def _check_step(model: MatrixModel, concrete: MatrixModel, step, points, options
 
 
 def _evaluate(model: MatrixModel, lhs, rhs, points, deadline):
-    values = []
-    refuted_at = None
     symbols = {s.name: s for s in model.element_symbols()}
-    for index, point in enumerate(points):
-        if len(values) >= REFUTE_POINTS or deadline.left() <= 0:
-            break
-        subs = {symbols[k]: sympy.Rational(v.numerator, v.denominator)
-                for k, v in point.items() if k in symbols}
-        try:
-            with time_limit(min(deadline.left(), 1.0)):
-                lv = [mp_value(e, subs, PRECISION) for e in lhs]
-                rv = [mp_value(e, subs, PRECISION) for e in rhs]
-        except (Undefined, BudgetExceeded, ValueError, TypeError, ZeroDivisionError,
-                OverflowError):
-            continue
-        values.append((index, tuple(float(v) for v in lv), tuple(float(v) for v in rv)))
-        if refuted_at is None and any(abs(a - b) > 1e-20 * max(1, abs(a), abs(b))
-                                      for a, b in zip(lv, rv, strict=True)):
-            refuted_at = index
+    values, refuted_at = evaluate_sides(list(lhs), list(rhs), symbols, points, deadline)
     return tuple(values), refuted_at

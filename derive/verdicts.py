@@ -34,19 +34,30 @@ class Tolerance:
 
 @dataclass(frozen=True)
 class PointSet:
-    """The points every engine evaluated: the worked point (if any) first, then candidates."""
+    """The points every engine evaluates: the worked point (if any), the candidates, then a
+    probe beside each candidate (every coordinate moved by 2⁻³⁰ of itself), which tells a
+    point where float64 cannot be trusted (`cos(e^45)`) from one where it can."""
 
     worked: dict[str, Fraction] | None
     candidates: list[dict[str, Fraction]]
 
     def all(self) -> list[dict[str, Fraction]]:
-        """Worked point first (if any), then the candidates."""
-        return ([self.worked] if self.worked is not None else []) + self.candidates
+        """Worked point first (if any), then the candidates, then their probes."""
+        return (([self.worked] if self.worked is not None else []) + self.candidates +
+                [{k: v * PROBE for k, v in point.items()} for point in self.candidates])
 
     @property
     def offset(self) -> int:
         """Index of the first candidate among `all()`."""
         return 1 if self.worked is not None else 0
+
+    def probe(self, j: int) -> int:
+        """Index among `all()` of the probe beside candidate j."""
+        return j + len(self.candidates)
+
+
+PROBE = 1 + Fraction(1, 2**30)
+PROBE_RTOL, PROBE_ATOL = 1e-4, 1e-6  # how far a probe may move a well-conditioned value
 
 
 Value = float | tuple[float, ...]  # a number, or the entries of a matrix (row-major)
@@ -103,13 +114,18 @@ class StepJudge:
         self.valid = self._valid_points()
 
     def _valid_points(self) -> list[int]:
-        """Candidate indices (into all()) where every engine has both sides finite and the
-        engines agree on each side. A point where they do not is ill-conditioned in float64
-        (sin of e^54, say) and is redrawn like an undefined one; it is kept in `unstable`."""
+        """Candidate indices (into all()) where every engine has both sides finite, the
+        point is well-conditioned (its probe moves no value much) and the engines agree on
+        each side. Ill-conditioned points are redrawn like undefined ones; points where
+        the engines contradict each other are kept in `unstable`."""
         found: list[int] = []
         self.unstable: list[int] = []
+        self.ill_conditioned = 0
         for j in range(self.points.offset, self.points.offset + len(self.points.candidates)):
             if not all(_finite(self.lhs[e][j], self.rhs[e][j]) for e in self.engines):
+                continue
+            if not self._well_conditioned(j):
+                self.ill_conditioned += 1
                 continue
             if self._engines_differ(j) is not None:
                 self.unstable.append(j)
@@ -118,6 +134,17 @@ class StepJudge:
             if len(found) >= self.samples:
                 break
         return found
+
+    def _well_conditioned(self, j: int) -> bool:
+        k = self.points.probe(j)
+        for e in self.engines:
+            for table in (self.lhs, self.rhs):
+                a, b = table[e][j], table[e][k]
+                if not _finite(b) or any(
+                        abs(x - y) > PROBE_ATOL + PROBE_RTOL * max(abs(x), abs(y))
+                        for x, y in zip(entries(a), entries(b), strict=True)):
+                    return False
+        return True
 
     def _engines_differ(self, j: int) -> str | None:
         """Which side two engines compute differently at point j, if any."""
