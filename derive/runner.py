@@ -185,7 +185,7 @@ class Checker:
         """The SymPy worker pool, started on first use."""
         if self._pool is None:
             import derive.matrix_prover
-            import derive.prover  # noqa: F401
+            import derive.prover  # noqa: F401 - SymPy, imported once before the fork
             from derive.pool import WorkerPool
 
             self._pool = WorkerPool(self.options.jobs)

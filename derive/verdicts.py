@@ -43,8 +43,11 @@ class PointSet:
 
     def all(self) -> list[dict[str, Fraction]]:
         """Worked point first (if any), then the candidates, then their probes."""
-        return (([self.worked] if self.worked is not None else []) + self.candidates +
+        if "_all" not in self.__dict__:  # computed once: the judges ask for it often
+            self.__dict__["_all"] = (
+                ([self.worked] if self.worked is not None else []) + self.candidates +
                 [{k: v * PROBE for k, v in point.items()} for point in self.candidates])
+        return self.__dict__["_all"]
 
     @property
     def offset(self) -> int:
