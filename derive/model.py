@@ -527,14 +527,10 @@ class _Resolver:
         return names
 
     def _split_names(self, body: str, line: int, column: int) -> list[str]:
+        """`udv` → [u, v] when u and v are names of the block; else the body as one name."""
         if body in self.block_names or not re.search(r"[d∂]", body[1:]):
             return [body]
-        for cut in range(1, len(body)):
-            if body[cut] in "d∂" and body[:cut] in self.block_names:
-                rest = self._split_names_or_none(body[cut + 1:])
-                if rest is not None:
-                    return [body[:cut], *rest]
-        return [body]
+        return self._split_names_or_none(body) or [body]
 
     def _split_names_or_none(self, body: str) -> list[str] | None:
         if body in self.block_names:
