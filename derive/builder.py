@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -52,6 +53,9 @@ relu = sympy_function("relu")
 softplus = sympy_function("softplus")
 
 
+MAX_DECIMAL_DIGITS = 4000  # what a block may hold (derive refuses larger numbers)
+
+
 class BlockPrinter(StrPrinter):
     """SymPy to block text: `^` powers, `·` products, `d(E)/dv`, `e`, `pi`; refuses the rest.
 
@@ -79,8 +83,13 @@ class BlockPrinter(StrPrinter):
         return name
 
     def _print_Float(self, expr: sympy.Float) -> str:
+        if expr != 0 and abs(sympy.log(abs(expr), 10)) > MAX_DECIMAL_DIGITS:
+            raise UsageError(f"`{expr}` cannot be written in a derive block: written out it "
+                             f"would have more than {MAX_DECIMAL_DIGITS} digits")
         # a double prints as its shortest repr (0.1967, not 0.196700000000000)
-        text = repr(float(expr)) if expr._prec <= 53 else sympy.sstr(expr, full_prec=False)
+        double = float(expr)
+        text = (repr(double) if expr._prec <= 53 and math.isfinite(double)
+                else sympy.sstr(expr, full_prec=False))  # beyond a double's range: its digits
         plain = format(Decimal(text), "f")
         return plain if "." in plain else plain + ".0"
 

@@ -194,4 +194,11 @@ def _terminate_interrupts() -> Iterator[None]:
 
 def console_main() -> None:
     """Entry point of the `derive` console script."""
-    sys.exit(main())
+    status = main()
+    if status == EXIT_INTERRUPTED:
+        # the workers are stopped and the message is out; skip the interpreter's clean-up,
+        # where libraries interrupted half-way (an import of torch, say) can print noise
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)

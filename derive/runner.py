@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -32,7 +30,6 @@ from derive.worked import worked_pairs, worked_values
 CANDIDATE_FACTOR = 3  # candidates drawn per sample wanted, so undefined points can be redrawn
 REDRAW_FACTOR = 12  # candidates per sample when too many of the first ones were undefined
 HARD_LIMIT_MARGIN = 10.0  # seconds a worker may overrun its budget before it is killed
-MAX_SOURCE_BYTES = 16 * 1024**2  # larger files are refused (notebooks with their outputs)
 READ_LIMIT = 15.0  # seconds to find the blocks of one file (Markdown parsing is pure Python)
 
 
@@ -363,7 +360,6 @@ def _read(entry: SourceFile | SourceError) -> list[BlockText] | DerivationResult
         return _source_error(entry)
     label = printable(entry.label)
     try:
-        _check_file(entry.path, label)
         with time_limit(READ_LIMIT):
             return read_source(entry.path, label)
     except SourceError as exc:
@@ -373,19 +369,6 @@ def _read(entry: SourceFile | SourceError) -> list[BlockText] | DerivationResult
                                          "skipped"))
     except (RecursionError, MemoryError):
         return _source_error(SourceError(label, "is nested too deeply to read; skipped"))
-
-
-def _check_file(path: Path, label: str) -> None:
-    """SourceError unless `path` is a regular file small enough to read (never a FIFO)."""
-    try:
-        info = os.stat(path)
-    except OSError as exc:
-        raise SourceError(label, f"cannot be read: {exc.strerror or exc}") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise SourceError(label, "cannot be read: it is not a regular file")
-    if info.st_size > MAX_SOURCE_BYTES:
-        raise SourceError(label, f"is {info.st_size / 1024**2:.1f} MiB, more than the "
-                          f"{MAX_SOURCE_BYTES // 1024**2} MiB derive reads; skipped")
 
 
 def _source_error(exc: SourceError) -> DerivationResult:

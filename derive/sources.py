@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from markdown_it import MarkdownIt
 from derive.errors import SourceError
 
 FENCE_INFO = "derive"
+MAX_SOURCE_BYTES = 16 * 1024**2  # larger files are refused (notebooks with their outputs)
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ def blocks_in_notebook(text: str, source: str) -> list[BlockText]:
 
 def read_source(path: Path, label: str) -> list[BlockText]:
     """The blocks of one file; SourceError when it cannot be read as text."""
+    check_file(path, label)
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -138,3 +141,16 @@ def _walk(root: Path, given: str) -> Iterator[SourceFile | SourceError]:
                 yield SourceFile(Path(entry.path), _label(child_label))
 
     yield from visit(root, given)
+
+
+def check_file(path: Path, label: str) -> None:
+    """SourceError unless `path` is a regular file small enough to read (never a FIFO)."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise SourceError(label, f"cannot be read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise SourceError(label, "cannot be read: it is not a regular file")
+    if info.st_size > MAX_SOURCE_BYTES:
+        raise SourceError(label, f"is {info.st_size / 1024**2:.1f} MiB, more than the "
+                          f"{MAX_SOURCE_BYTES // 1024**2} MiB derive reads; skipped")

@@ -51,7 +51,7 @@ def same_value(a: sympy.Expr, b: sympy.Expr) -> bool:
 def round_trip(expr: sympy.Expr) -> str:
     """Print `expr`, parse it back and compare; a float stands for the decimal it prints as."""
     text = BlockPrinter().doprint(expr)
-    decimals = {f: sympy.Rational(repr(float(f))) for f in expr.atoms(sympy.Float)}
+    decimals = {f: sympy.Rational(BlockPrinter().doprint(f)) for f in expr.atoms(sympy.Float)}
     assert same_value(lowered(text), expr.xreplace(decimals).doit()), text
     return text
 
@@ -66,6 +66,7 @@ def round_trip(expr: sympy.Expr) -> str:
     (sympy.exp(1)**x, "exp(x)"),
     (sympy.Float(0.1967)*x, "0.1967·x"),
     (sympy.Float(1e-20) + x, "x + 0.00000000000000000001"),
+    (sympy.Float("1e400") * x, "1" + "0" * 400 + ".0·x"),
     (sympy.Abs(x) + sympy.Max(x, y, 0) + sympy.Min(x, y), "abs(x) + max(0, x, y) + min(x, y)"),
     ((-2)**x, "(-2)^x"),
     (x**(y**z), "x^(y^z)"),
@@ -128,7 +129,10 @@ BINARY = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, 
 
 
 def defined(expr: sympy.Expr) -> bool:
-    """Whether `expr` has no pole everywhere (`1/d(1)/dx`), which no comparison can test."""
+    """Whether `expr` has no pole everywhere (`1/d(1)/dx`), which no comparison can test,
+    and no float beyond a double's range (the printer refuses those, tested apart)."""
+    if any(f != 0 and not 1e-300 < abs(f) < 1e300 for f in expr.atoms(sympy.Float)):
+        return False
     try:
         return not expr.doit().has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)
     except ValueError:  # Max of an infinity
@@ -247,3 +251,8 @@ def test_expect_wrong() -> None:
 def test_mistakes_in_building_are_usage_errors(build) -> None:
     with pytest.raises(derive.UsageError):
         build(Derivation("t"))
+
+
+def test_a_float_too_long_to_write_out_is_refused() -> None:
+    with pytest.raises(derive.UsageError, match="more than 4000 digits"):
+        BlockPrinter().doprint(sympy.Float(2) ** (10**8) * x)

@@ -158,3 +158,16 @@ def test_a_directory_loop_is_reported_and_skipped(tmp_path: Path) -> None:
     errors = [f for f in found if isinstance(f, SourceError)]
     assert files == [f"{tmp_path}/d/e/x.md"]
     assert len(errors) == 1 and "loop" in errors[0].message
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path) -> None:
+    """Every reader (the CLI, the pytest plugin, the API) refuses a FIFO before opening it."""
+    import os
+
+    from derive.errors import SourceError
+    from derive.sources import read_source
+
+    fifo = tmp_path / "pipe.md"
+    os.mkfifo(fifo)
+    with pytest.raises(SourceError, match="not a regular file"):
+        read_source(fifo, "pipe.md")
