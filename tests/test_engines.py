@@ -8,15 +8,14 @@ from fractions import Fraction
 import jax
 import jax.numpy as jnp
 import pytest
-import sympy
 import torch
+from twins import sympy_values
 
 from derive.engines import ENGINES, load_engine
 from derive.errors import EngineUnavailable
 from derive.model import BUILTINS, resolve
 from derive.numeric import Evaluator
 from derive.parser import parse_block
-from derive.symbolic import SympyModel
 
 F = Fraction
 # the built-in functions of spec section 3 (scalars); section 9 adds functions of matrices
@@ -42,28 +41,12 @@ def close(a: float, b: float, rtol: float = 1e-9) -> bool:
     return abs(a - b) <= 1e-12 + rtol * max(abs(a), abs(b))
 
 
-@pytest.fixture(scope="module")
-def engines():
-    return [load_engine("torch"), load_engine("jax")]
-
-
 def _block(rows: list[str]) -> str:
     return "\n".join(f"{row} = 0" for row in rows)
 
 
 def _sympy(text: str) -> list[list[float]]:
-    d = resolve(parse_block(text), "engines")
-    model = SympyModel(d)
-    table = []
-    for step in d.steps:
-        expr = model.full(step.lhs)
-        row = []
-        for p in POINTS:
-            subs = {model.symbols[n]: sympy.Rational(p[n].numerator, p[n].denominator)
-                    for n in d.inputs}
-            row.append(float(sympy.N(expr.subs(subs), 30)))
-        table.append(row)
-    return table
+    return sympy_values(resolve(parse_block(text), "engines"), POINTS)
 
 
 def _engine(engine, text: str) -> list[list[float]]:

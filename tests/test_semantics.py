@@ -15,8 +15,8 @@ from fractions import Fraction
 import pytest
 import sympy
 import torch
+from twins import sympy_values
 
-from derive.engines import load_engine
 from derive.instances import instantiate
 from derive.model import Derivation, resolve
 from derive.numeric import Evaluator
@@ -40,28 +40,8 @@ def close(a: float, b: float, rtol: float = RTOL) -> bool:
     return abs(a - b) <= 1e-12 + rtol * max(abs(a), abs(b))
 
 
-@pytest.fixture(scope="module")
-def engines():
-    return [load_engine("torch"), load_engine("jax")]
-
-
 def derivation(text: str) -> Derivation:
     return resolve(parse_block(text), "semantics")
-
-
-def sympy_values(d: Derivation, points: list[dict[str, Fraction]]) -> list[list[float]]:
-    """The left side of every step at every point, by SymPy: [step][point]."""
-    model = SympyModel(d)
-    out = []
-    for step in d.steps:
-        expr = model.full(step.lhs)
-        row = []
-        for p in points:
-            subs = {model.symbols[n]: sympy.Rational(p[n].numerator, p[n].denominator)
-                    for n in d.inputs}
-            row.append(float(sympy.N(expr.subs(subs).doit(), 30)))
-        out.append(row)
-    return out
 
 
 def three_ways(text: str, engines, points=POINTS) -> dict[str, list[list[float]]]:
