@@ -9,7 +9,14 @@ from derive.engines import Array, Engine
 from derive.evidence import number
 from derive.model import Derivation, Step
 from derive.numeric import Evaluator, SideValues
-from derive.shapes import SCALAR, ShapeChecker, Sizes, element_names
+from derive.shapes import (
+    SCALAR,
+    ShapeChecker,
+    Sizes,
+    element_names,
+    identity_size,
+    is_identity,
+)
 
 
 class MatrixEvaluator(Evaluator):
@@ -36,6 +43,13 @@ class MatrixEvaluator(Evaluator):
         for node in self.d.nodes:  # constant nodes too get their points axis
             env[node.name] = self._batched(self.value(node.expr, env), inputs)
         return env
+
+    def _is_identity(self, expr: ast.Expr) -> bool:
+        return is_identity(self.d, expr)
+
+    def _identity(self, op: str, other: Array, on_the_left: bool) -> Array:
+        shape = tuple(other.shape[-2:]) if len(other.shape) == 3 else SCALAR
+        return self.la("eye")(identity_size(op, shape, on_the_left), other)
 
     def _name(self, name: str, env: dict[str, Array]) -> Array:
         if name in self.d.size_names:

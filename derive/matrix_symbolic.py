@@ -7,7 +7,7 @@ from sympy import ImmutableMatrix as M
 
 from derive import ast
 from derive.model import Derivation
-from derive.shapes import SCALAR, ShapeChecker, Sizes
+from derive.shapes import SCALAR, ShapeChecker, Sizes, identity_size, is_identity
 from derive.symbolic import _SYMPY_FUNCTIONS, inline
 
 
@@ -88,6 +88,14 @@ class MatrixModel:
                 return -self.graph(o, params)
             case ast.Transpose(operand=o):
                 return self.graph(o, params).T
+            case ast.BinOp(op=op, left=left, right=right) if is_identity(self.d, left):
+                other = self.graph(right, params)
+                eye = M.eye(identity_size(op, other.shape, True))
+                return self._binary(op, eye, other, right)
+            case ast.BinOp(op=op, left=left, right=right) if is_identity(self.d, right):
+                other = self.graph(left, params)
+                eye = M.eye(identity_size(op, other.shape, False))
+                return self._binary(op, other, eye, right)
             case ast.BinOp(op=op, left=left, right=right):
                 return self._binary(op, self.graph(left, params), self.graph(right, params),
                                     right)

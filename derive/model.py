@@ -303,12 +303,18 @@ class _Resolver:
                     continue
                 if (name not in params and name not in self.node_lines and
                         name not in self.constants and name not in order and
-                        name not in self.size_names):
+                        name not in self.size_names and not self._is_identity(name)):
                     order.append(name)
         for binding in self.block.at:
             if binding.name not in order and binding.name not in self.node_lines:
                 order.append(binding.name)
         return tuple(order)
+
+    def _is_identity(self, name: str) -> bool:
+        """`I` in a block with shapes is the identity matrix, unless the block declares it."""
+        return (name == "I" and bool(self.block.shapes) and name not in self.node_lines and
+                all(s.name != "I" for s in self.block.shapes) and
+                all(b.name != "I" for b in self.block.at))
 
     def _check_order(self, nodes, steps) -> None:
         index = {n.name: i for i, n in enumerate(nodes)}

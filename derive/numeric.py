@@ -53,6 +53,12 @@ class Evaluator:
                 return -self.value(o, env, params)
             case ast.Transpose(operand=o):
                 return self._transpose(self.value(o, env, params))
+            case ast.BinOp(op=op, left=left, right=right) if self._is_identity(left):
+                other = self.value(right, env, params)
+                return self._binary(op, self._identity(op, other, True), other, right)
+            case ast.BinOp(op=op, left=left, right=right) if self._is_identity(right):
+                other = self.value(left, env, params)
+                return self._binary(op, other, self._identity(op, other, False), right)
             case ast.BinOp(op=op, left=left, right=right):
                 return self._binary(op, self.value(left, env, params),
                                     self.value(right, env, params), right)
@@ -76,6 +82,12 @@ class Evaluator:
 
     def _transpose(self, a: Array) -> Array:
         return a
+
+    def _is_identity(self, expr: ast.Expr) -> bool:
+        return False  # `I` is a matrix: only shaped blocks have it
+
+    def _identity(self, op: str, other: Array, on_the_left: bool) -> Array:
+        raise TypeError("a scalar block has no identity matrix")
 
     def _binary(self, op: str, a: Array, b: Array, right: ast.Expr) -> Array:
         return ast.OPERATORS[op](a, b)

@@ -100,6 +100,9 @@ class ShapeChecker:
             case ast.Transpose(operand=o):
                 rows, cols = self.infer(o, line, params)
                 return (cols, rows)
+            case ast.BinOp(op=op, left=left, right=right) if is_identity(self.d, left) or (
+                    is_identity(self.d, right)):
+                return self._identity(op, left, right, line, params, expr)
             case ast.BinOp(op=op, left=left, right=right):
                 return self._binary(op, self.infer(left, line, params),
                                     self.infer(right, line, params), right, line, expr)
@@ -112,6 +115,18 @@ class ShapeChecker:
                                                    line, expr)
                 return shape
         raise BlockError(f"cannot find the shape of {type(expr).__name__}", line)
+
+    def _identity(self, op, left, right, line, params, expr) -> Shape:
+        other = self.infer(right if is_identity(self.d, left) else left, line, params)
+        size = identity_size(op, other, is_identity(self.d, left))
+        if size is None:
+            raise self._error(f"`I` is sized by what it meets, and {describe(other)} does not "
+                              "give it a square size here", line, expr)
+        eye = (size, size)
+        if op == "*" and other != SCALAR:
+            return other
+        return self._binary(op, eye if is_identity(self.d, left) else other,
+                            other if is_identity(self.d, left) else eye, right, line, expr)
 
     def _error(self, message: str, line: int, expr: ast.Expr) -> BlockError:
         return BlockError(message, line, expr.pos.column if expr.pos else None)
@@ -216,3 +231,18 @@ class ShapeChecker:
 def _is_minus_one(expr: ast.Expr) -> bool:
     return (isinstance(expr, ast.Neg) and isinstance(expr.operand, ast.Number) and
             expr.operand.value == 1)
+
+
+def is_identity(d: Derivation, expr: ast.Expr) -> bool:
+    """Whether `expr` is the identity matrix `I` of a shaped block (sized by context)."""
+    return (isinstance(expr, ast.Name) and expr.id == "I" and d.shaped and
+            "I" not in d.inputs and "I" not in d.node_map)
+
+
+def identity_size(op: str, other: Shape, on_the_left: bool) -> int | None:
+    """The size of `I` next to a value of shape `other` under `op`, or None."""
+    if op == "*" and other != SCALAR:
+        return other[0] if on_the_left else other[1]
+    if op in ("+", "-", "⊙") and other[0] == other[1] and other != SCALAR:
+        return other[0]
+    return None

@@ -28,7 +28,13 @@ BLOCKS = {
         "shape: W1 h×d, b1 h, W2 1×h, x d\na := tanh(W1·x + b1)\nŷ := W2·a\n"
         "loss := (ŷ - y)^2\ndloss/dW2 = 2(ŷ - y)·aᵀ\n"
         "dloss/dW1 = ((W2ᵀ·2(ŷ - y)) ⊙ (1 - a^2))·xᵀ", ["holds", "holds"]),
+    "identity sized by context": (
+        "shape: A n×n, x n\nd((A + I)·x)/dx = A + I\n"
+        "d(xᵀ·(I - A)·x)/dx = ((I - A) + (I - A)ᵀ)·x\nI·x = x", ["holds"] * 3),
+    "softmax Jacobian through I": (
+        "shape: z 3\np := softmax(z)\ndp/dz = diag(p)·(I - outer(1 + 0·p, p))", ["holds"]),
     # the usual mistakes
+    "the identity forgotten": ("shape: A n×n, x n\nd((A + I)·x)/dx = A", ["wrong"]),
     "transposes swapped": ("shape: W n×n, x n\nŷ := W·x\nloss := sum(ŷ^2)\n"
                            "dloss/dx = W·(2ŷ)", ["wrong"]),
     "A instead of A + Aᵀ": ("shape: x n, A n×n\nd(xᵀ·A·x)/dx = 2·A·x", ["wrong"]),
@@ -46,6 +52,8 @@ SHAPE_ERRORS = {
     "sides differ": ("shape: W 2×3, x 3, y 2\nŷ := W·x\nloss := sum((ŷ - y)^2)\n"
                      "dloss/dW = 2·x·(ŷ - y)ᵀ", "the sides have different shapes: 2×3 and 3×2"),
     "no inverse": ("shape: W 2×3\nf := sum(W^-1)\nf = 1", "only a square matrix has an inverse"),
+    "an identity with nothing to size it": ("shape: x 2\nf := sum(x)·I\nf = 1",
+                                             "`I` is sized by what it meets"),
 }
 
 
