@@ -8,12 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from derive.errors import UsageError
 from derive.output import Problem, derivation_problems, format_point, render_check
-from derive.results import DerivationResult, RunResult, StepResult
+from derive.results import ENGINE_LABELS, DerivationResult, RunResult, StepResult
 
 if TYPE_CHECKING:
     from derive.runner import Options
 
-ENGINE_LABELS = {"sympy": "SymPy", "torch": "PyTorch", "jax": "JAX"}
 _ALIASES = {"budget": "step_budget"}  # the command line's names for Options fields
 
 
