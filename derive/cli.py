@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import _thread
 import argparse
+import multiprocessing
 import os
 import signal
 import sys
@@ -17,6 +19,7 @@ from derive.errors import DeriveError, EngineUnavailable, UsageError
 from derive.runner import Options, check_files
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+INTERRUPT_GRACE = 10  # seconds after a signal before derive leaves without clean-up
 
 
 def shipped_notes() -> str:
@@ -176,20 +179,42 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 @contextmanager
 def _terminate_interrupts() -> Iterator[None]:
-    """Make SIGTERM (a cancelled CI job) stop a run as Ctrl-C does: workers stopped, reports
-    already written kept, exit status 130."""
+    """Make SIGTERM (a cancelled CI job) and Ctrl-C stop a run for sure: workers stopped,
+    reports already written kept, exit status 130.
+
+    The signal raises KeyboardInterrupt in the main thread; Python drops an exception
+    raised inside a garbage-collector or weakref callback, so a watchdog raises it again
+    every second, and after INTERRUPT_GRACE seconds stops the workers and leaves."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    done = threading.Event()
+    fired = threading.Event()
+
+    def insist() -> None:
+        for _ in range(INTERRUPT_GRACE):
+            if done.wait(1.0):
+                return
+            _thread.interrupt_main()
+        if not done.is_set():  # stuck in C code: stop the workers and leave
+            for child in multiprocessing.active_children():
+                child.kill()
+            print("derive: interrupted", file=sys.stderr, flush=True)
+            os._exit(EXIT_INTERRUPTED)
 
     def interrupt(signum, frame):
+        if not fired.is_set():
+            fired.set()
+            threading.Thread(target=insist, daemon=True).start()
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        done.set()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def console_main() -> None:
