@@ -56,7 +56,7 @@ def time_limit(seconds: float) -> Iterator[None]:
 
     previous = signal.signal(signal.SIGALRM, expire)
     previous_hook = sys.unraisablehook
-    sys.unraisablehook = _quiet_unraisable
+    sys.unraisablehook = quiet_unraisable
     started = time.monotonic()
     signal.setitimer(signal.ITIMER_REAL, seconds, REFIRE)
     try:
@@ -71,9 +71,10 @@ def time_limit(seconds: float) -> Iterator[None]:
                              max(1e-3, outer_left - (time.monotonic() - started)), REFIRE)
 
 
-def _quiet_unraisable(unraisable) -> None:
-    """Drop a BudgetExceeded that Python could not raise (it fires again); report the rest."""
-    if not isinstance(unraisable.exc_value, BudgetExceeded):
+def quiet_unraisable(unraisable) -> None:
+    """Drop a BudgetExceeded or KeyboardInterrupt that Python could not raise (in a garbage
+    collector callback, say): both are raised again. Report the rest."""
+    if not isinstance(unraisable.exc_value, BudgetExceeded | KeyboardInterrupt):
         sys.__unraisablehook__(unraisable)
 
 

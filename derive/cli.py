@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from derive.budget import quiet_unraisable
 from derive.engines import DEFAULT_ENGINES, ENGINES
 from derive.errors import DeriveError, EngineUnavailable, UsageError
 from derive.runner import Options, check_files
@@ -209,10 +210,13 @@ def _terminate_interrupts() -> Iterator[None]:
         raise KeyboardInterrupt
 
     previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = quiet_unraisable  # the watchdog raises a dropped interrupt again
     try:
         yield
     finally:
         done.set()
+        sys.unraisablehook = previous_hook
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
