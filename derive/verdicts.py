@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from derive.evidence import SymbolicStep, approximately_equal, format_value, number
+from derive.evidence import SymbolicStep, format_value, number
 from derive.model import Derivation, Step
 from derive.numeric import SideValues
 from derive.results import (
@@ -173,14 +173,13 @@ class StepJudge:
                      if not self.tol.close(self.lhs[engine][j], self.rhs[engine][j])), None)
 
     def at_worked(self, engine: str) -> bool | None:
-        """Whether `engine` finds L = R (or ≈) at the worked point; None if undefined there."""
+        """Whether `engine` finds L = R at the worked point; None if undefined there.
+        (An `≈` step is judged by SymPy's value, which the engines must reproduce.)"""
         if self.points.worked is None:
             return None
         lv, rv = self.lhs[engine][0], self.rhs[engine][0]
         if not _finite(lv, rv):
             return None
-        if self.step.approximate:
-            return approximately_equal(self.step, lv, rv, self.tol.rtol, self.tol.atol)
         return self.tol.close(lv, rv)
 
     def cross_check(self) -> str | None:
