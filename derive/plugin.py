@@ -136,7 +136,7 @@ class DeriveFile(pytest.File):
         """One DeriveItem per block, named by its title (a file that cannot be read: one item)."""
         from derive.errors import SourceError
         from derive.results import DerivationResult
-        from derive.runner import default_title
+        from derive.runner import default_titles
         from derive.sources import read_source
 
         try:
@@ -147,7 +147,7 @@ class DeriveFile(pytest.File):
             yield UnreadableItem.from_parent(self, name=self.path.name, result=result)
             return
         seen: set[str] = set()
-        for index, title in enumerate(default_title(self.blocks)):
+        for index, title in enumerate(default_titles(self.blocks)):
             name = title if title not in seen else f"{title} #{index + 1}"
             seen.add(name)
             yield DeriveItem.from_parent(self, name=name, index=index, title=title)

@@ -99,8 +99,6 @@ def default_titles(blocks: Sequence[BlockText]) -> list[str]:
     return titles
 
 
-default_title = default_titles  # the name other modules use
-
 
 def prepare(blocks: Sequence[BlockText]) -> list[Prepared]:
     """Parse and resolve each block; a bad block becomes an error, the others go on."""
